@@ -1,0 +1,211 @@
+"""Parse one chapter file: front matter (YAML) then the body's blocks (CommonMark + tables).
+
+Pure: bytes in, a Chapter out, or a ChapterError naming the file and line.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from typing import Any
+
+import frontmatter
+import yaml
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+
+from pipeline.errors import ChapterError
+from pipeline.models import Block, Chapter, Link
+
+_MD = MarkdownIt("commonmark").enable("table")
+_HANDLER = frontmatter.YAMLHandler()
+
+# A paragraph number such as "4.21" (or "4.21." / "4.21)") opening a paragraph.
+_PARA_REF = re.compile(r"^(\d+(?:\.\d+)+)[.)]?(?=\s)")
+# A heading number such as "4" or "4.2" opening a heading ("4. Strategy meetings").
+_HEADING_REF = re.compile(r"^(\d+(?:\.\d+)*)[.)]?(?=\s)")
+_CONFLICT = re.compile(r"^(<{7} |={7}$|>{7} )", re.MULTILINE)
+_COMMENT_ONLY = re.compile(r"^\s*(<!--.*?-->\s*)+$", re.DOTALL)
+
+REQUIRED_FIELDS = ("id", "title", "part")
+
+
+def collapse(text: str) -> str:
+    """Whitespace collapsed to single spaces: the form in which texts are compared."""
+    return " ".join(text.split())
+
+
+def decode(path: str, data: bytes) -> str:
+    """UTF-8 text of a chapter file, refusing binary files and other encodings."""
+    if b"\0" in data[:8000]:
+        raise ChapterError("binary file under the procedures folder (expected Markdown)", path)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise ChapterError("not valid UTF-8 (save the file as UTF-8)", path, line) from None
+    text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+    match = _CONFLICT.search(text)
+    if match:
+        line = text[: match.start()].count("\n") + 1
+        raise ChapterError("merge conflict marker (resolve the conflict first)", path, line)
+    return text
+
+
+def split_front_matter(path: str, text: str) -> tuple[dict[str, Any], str, int]:
+    """(front matter, body, line on which the body starts)."""
+    if not _HANDLER.detect(text):
+        raise ChapterError("missing front matter (a chapter starts with '---', then id, title "
+                           "and part)", path, 1)
+    try:
+        fm_text, body = _HANDLER.split(text)
+    except ValueError:
+        raise ChapterError("front matter is not closed with '---'", path, 1) from None
+    try:
+        meta = yaml.safe_load(fm_text) if fm_text.strip() else {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 2 if mark is not None else 1
+        problem = getattr(exc, "problem", None) or "invalid YAML"
+        raise ChapterError(f"invalid front matter: {problem}", path, line) from None
+    if not isinstance(meta, dict):
+        raise ChapterError("front matter must be a mapping of keys to values", path, 2)
+    body_offset = text[: len(text) - len(body)].count("\n")
+    return meta, body, body_offset
+
+
+def _front_matter_line(text: str, key: str) -> int | None:
+    for number, line in enumerate(text.split("\n")[:200], start=1):
+        if re.match(rf"^{re.escape(key)}\s*:", line):
+            return number
+    return None
+
+
+def parse_chapter(path: str, data: bytes, blob: str | None = None) -> Chapter:
+    text = decode(path, data)
+    meta, body, body_offset = split_front_matter(path, text)
+    for key in REQUIRED_FIELDS:
+        value = meta.get(key)
+        if value is None or (isinstance(value, str) and not value.strip()):
+            raise ChapterError(f"front matter has no '{key}'", path, _front_matter_line(text, key))
+        if not isinstance(value, str | int | float):
+            raise ChapterError(f"front matter '{key}' must be text", path,
+                               _front_matter_line(text, key))
+    order = meta.get("order")
+    if order is not None and not isinstance(order, int):
+        raise ChapterError("front matter 'order' must be a whole number", path,
+                           _front_matter_line(text, "order"))
+    owner = meta.get("owner")
+    return Chapter(
+        id=str(meta["id"]).strip(),
+        title=collapse(str(meta["title"])),
+        part=str(meta["part"]).strip(),
+        path=path,
+        body=body,
+        blocks=parse_blocks(body, body_offset),
+        meta=tuple((str(k), _freeze(v)) for k, v in meta.items()),
+        order=order,
+        owner=str(owner) if owner is not None else None,
+        blob=blob or hashlib.sha1(data).hexdigest(),
+        body_line=body_offset + 1,
+    )
+
+
+def _freeze(value: Any) -> Any:
+    """YAML values made hashable, so a Chapter stays a frozen value."""
+    if isinstance(value, dict):
+        return tuple((str(k), _freeze(v)) for k, v in value.items())
+    if isinstance(value, list):
+        return tuple(_freeze(v) for v in value)
+    if isinstance(value, str | int | float | bool) or value is None:
+        return value
+    return str(value)
+
+
+def inline_text(token: Token) -> tuple[str, tuple[Link, ...]]:
+    """Plain text and links of an inline token."""
+    parts: list[str] = []
+    links: list[Link] = []
+    link_stack: list[tuple[str, int]] = []
+    for child in token.children or ():
+        t = child.type
+        if t in ("text", "code_inline"):
+            parts.append(child.content)
+        elif t in ("softbreak", "hardbreak"):
+            parts.append(" ")
+        elif t == "image":
+            parts.append(child.content)
+        elif t == "link_open":
+            link_stack.append((str(child.attrs.get("href", "")), len(parts)))
+        elif t == "link_close" and link_stack:
+            href, start = link_stack.pop()
+            links.append(Link(text=collapse("".join(parts[start:])), url=href))
+    return collapse("".join(parts)), tuple(links)
+
+
+def parse_blocks(body: str, line_offset: int = 0) -> tuple[Block, ...]:
+    tokens = _MD.parse(body)
+    lines = body.split("\n")
+    blocks: list[Block] = []
+    section = ""
+    list_depth = 0
+    in_thead = False
+    row_cells: list[str] = []
+    row_links: list[Link] = []
+    row_map: list[int] | None = None
+    heading_level = 0
+
+    def source(span: list[int] | None) -> str:
+        return "\n".join(lines[span[0]: span[1]]) if span else ""
+
+    def line_of(span: list[int] | None) -> int:
+        return line_offset + (span[0] if span else 0) + 1
+
+    for i, tok in enumerate(tokens):
+        t = tok.type
+        if t in ("bullet_list_open", "ordered_list_open"):
+            list_depth += 1
+        elif t in ("bullet_list_close", "ordered_list_close"):
+            list_depth -= 1
+        elif t == "heading_open":
+            heading_level = int(tok.tag[1:])
+        elif t == "thead_open":
+            in_thead = True
+        elif t == "thead_close":
+            in_thead = False
+        elif t == "tr_open":
+            row_cells, row_links, row_map = [], [], tok.map
+        elif t == "tr_close":
+            blocks.append(Block(kind="table_row", text=" | ".join(row_cells),
+                                source=source(row_map), line=line_of(row_map),
+                                section=section, links=tuple(row_links),
+                                cells=tuple(row_cells), header=in_thead))
+        elif t == "inline":
+            text, links = inline_text(tok)
+            parent = tokens[i - 1] if i else None
+            span = parent.map if parent is not None else tok.map
+            if parent is not None and parent.type in ("th_open", "td_open"):
+                row_cells.append(text)
+                row_links.extend(links)
+            elif parent is not None and parent.type == "heading_open":
+                section = text
+                match = _HEADING_REF.match(text)
+                blocks.append(Block(kind="heading", text=text, source=source(span),
+                                    line=line_of(span), level=heading_level,
+                                    ref=match.group(1) if match else None,
+                                    section=section, links=links))
+            elif text:
+                match = _PARA_REF.match(text)
+                blocks.append(Block(kind="list_item" if list_depth else "paragraph",
+                                    text=text, source=source(span), line=line_of(span),
+                                    level=list_depth, ref=match.group(1) if match else None,
+                                    section=section, links=links))
+        elif t in ("fence", "code_block"):
+            blocks.append(Block(kind="code", text=tok.content.rstrip("\n"),
+                                source=source(tok.map), line=line_of(tok.map),
+                                section=section))
+        elif t == "html_block" and not _COMMENT_ONLY.match(tok.content):
+            blocks.append(Block(kind="html", text=collapse(tok.content),
+                                source=source(tok.map), line=line_of(tok.map),
+                                section=section))
+    return tuple(blocks)

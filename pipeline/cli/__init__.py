@@ -1,0 +1,63 @@
+"""The command line: the only place that imports click. Each command parses its options,
+calls one core function and prints; errors from the core become one `Error: ...` line."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from pipeline import __version__
+from pipeline.errors import EditorialError, ProblemsFound
+from pipeline.manual import Manual, open_manual
+
+
+class State:
+    """What the group's options give every command: where the manual is."""
+
+    def __init__(self, directory: Path | None) -> None:
+        self.directory = directory
+        self._manual: Manual | None = None
+
+    @property
+    def manual(self) -> Manual:
+        if self._manual is None:
+            start = self.directory or Path.cwd()
+            self._manual = open_manual(start, explicit=self.directory is not None)
+            for warning in self._manual.config.warnings:
+                click.echo(f"Warning: {warning}", err=True)
+        return self._manual
+
+
+class EditorialGroup(click.Group):
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ProblemsFound as exc:
+            for problem in exc.problems:
+                click.echo(problem, err=True)
+            click.echo(f"Error: {exc}", err=True)
+            sys.exit(exc.exit_code)
+        except EditorialError as exc:
+            click.echo(f"Error: {exc}", err=True)
+            sys.exit(exc.exit_code)
+
+
+@click.group(cls=EditorialGroup)
+@click.option("-C", "directory", type=click.Path(file_okay=False, path_type=Path),
+              help="Run as if started in DIR (the manual's root).")
+@click.version_option(__version__, prog_name="editorial")
+@click.pass_context
+def cli(ctx: click.Context, directory: Path | None) -> None:
+    """Track, explain, approve and publish the changes to a procedures manual."""
+    ctx.obj = State(directory)
+
+
+def main() -> None:
+    cli(prog_name="editorial")
+
+
+# Commands register themselves on `cli` when their module is imported.
+from pipeline.cli import manual_cmds  # noqa: E402,F401
