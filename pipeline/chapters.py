@@ -28,6 +28,9 @@ _CONFLICT = re.compile(r"^(<{7} |={7}$|>{7} )", re.MULTILINE)
 _COMMENT_ONLY = re.compile(r"^\s*(<!--.*?-->\s*)+$", re.DOTALL)
 
 REQUIRED_FIELDS = ("id", "title", "part")
+# Chapter ids name files (notes, pages), so they are kept to safe characters: no slashes,
+# no leading dot, nothing that could climb out of a folder.
+CHAPTER_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
 
 def collapse(text: str) -> str:
@@ -91,13 +94,17 @@ def parse_chapter(path: str, data: bytes, blob: str | None = None) -> Chapter:
         if not isinstance(value, str | int | float):
             raise ChapterError(f"front matter '{key}' must be text", path,
                                _front_matter_line(text, key))
+    chapter_id = str(meta["id"]).strip()
+    if not CHAPTER_ID.match(chapter_id) or ".." in chapter_id:
+        raise ChapterError(f"invalid id '{chapter_id}' (letters, digits, '.', '-', '_'; such as "
+                           "CP3 or PG37)", path, _front_matter_line(text, "id"))
     order = meta.get("order")
     if order is not None and not isinstance(order, int):
         raise ChapterError("front matter 'order' must be a whole number", path,
                            _front_matter_line(text, "order"))
     owner = meta.get("owner")
     return Chapter(
-        id=str(meta["id"]).strip(),
+        id=chapter_id,
         title=collapse(str(meta["title"])),
         part=str(meta["part"]).strip(),
         path=path,

@@ -60,4 +60,10 @@ def main() -> None:
 
 
 # Commands register themselves on `cli` when their module is imported.
-from pipeline.cli import manual_cmds  # noqa: E402,F401
+from pipeline.cli import (  # noqa: E402,F401
+    history_cmds,
+    import_cmds,
+    manual_cmds,
+    notes_cmds,
+    publish_cmds,
+)
