@@ -25,7 +25,6 @@ bench: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check pipeline tests bench
-	$(BIN)/ruff format --check pipeline tests bench
 
 clean:
 	rm -rf $(VENV) build *.egg-info demo-output
