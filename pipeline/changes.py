@@ -1,19 +1,223 @@
-"""Change detection between two snapshots (being built: see issue 2)."""
+"""Change detection between two snapshots of the manual: `detect_changes(old, new)`.
+
+How chapters are paired:
+- by id; a chapter whose id is only on one side is paired by content with one only on the
+  other side (CHAPTER_THRESHOLD of shared word triples): that is `chapter.renumbered` (a new
+  id or file name, the text kept), and the pair is then compared like any other. Chapters
+  left over are `chapter.added` / `chapter.removed`: one change each, not one per paragraph.
+- same id, another file path or part: `chapter.moved` (location "file", "part" or
+  "part and file"); another title: `chapter.retitled` (location "title"); any other front
+  matter key changed, added or removed: `metadata.changed` (location "front matter 'key'").
+
+Within a pair of chapters the bodies are compared block by block (see `blockdiff`): a change
+of rendered text only counts, so whitespace, markup and heading levels alone are not changes.
+Then across the whole manual: deletions that reappear elsewhere become `paragraph.moved`
+(`moves`); an inserted or deleted block that is mostly a link (an item of a "Further
+information" list) becomes `link.added` / `link.removed` with the URL as new / old and the
+item's text in detail; a phrase replaced by the same phrase in several places becomes one
+`term.swept` (`sweeps`).
+
+Link changes carry URLs in old / new and the link text in detail["text"].
+
+Ids are `<chapter>-<short kind>-<8 hex of sha1 over kind, chapter and the old and new text>`,
+with "-2", "-3"... for exact repeats within a chapter in reading order, and
+`term-<8 hex>` for sweeps (from the two phrases). They depend on nothing else (no hash seed,
+no other chapter), so the same texts give the same ids on every run.
+"""
 
 from __future__ import annotations
 
-from pipeline.models import Change, Snapshot
+import hashlib
+from collections import Counter
+from dataclasses import replace
+from typing import Any
+
+from pipeline.blockdiff import Piece, deleted_pieces, diff_chapter, inserted_pieces, link_only
+from pipeline.models import Change, Chapter, Snapshot
+from pipeline.moves import best_pairs, find_moves
+from pipeline.redline import counter_similarity, words
+from pipeline.sweeps import find_sweeps
+
+# Share of word triples two chapters must have in common to be one renamed chapter.
+CHAPTER_THRESHOLD = 0.5
+# The front-matter keys that are chapter-level changes of their own.
+_OWN_KEYS = ("id", "title", "part")
+
+SHORT_KINDS = {
+    "chapter.added": "added", "chapter.removed": "removed", "chapter.retitled": "retitled",
+    "chapter.moved": "moved", "chapter.renumbered": "renumbered", "heading.changed": "heading",
+    "paragraph.inserted": "ins", "paragraph.deleted": "del", "paragraph.modified": "mod",
+    "paragraph.moved": "move", "table.row.inserted": "row-ins", "table.row.deleted": "row-del",
+    "table.row.modified": "row-mod", "link.added": "link-add", "link.removed": "link-del",
+    "link.changed": "link-chg", "metadata.changed": "meta", "term.swept": "term",
+}
+# Chapter-level changes come first in a chapter, in this order; then its body in reading order.
+_RANK = {"chapter.added": 0, "chapter.removed": 0, "chapter.renumbered": 1, "chapter.moved": 2,
+         "chapter.retitled": 3, "metadata.changed": 4}
 
 
 def detect_changes(old: Snapshot | None, new: Snapshot) -> list[Change]:
+    """Every change from `old` to `new`; nothing when there is no `old` (a first release)."""
     if old is None:
         return []
+    pairs, added, removed = pair_chapters(old, new)
+    order = _chapter_order(old, new)
+    pieces: list[Piece] = []
+    for before, after in pairs:
+        pieces.extend(Piece(c) for c in chapter_changes(before, after))
+        if before.body != after.body:
+            pieces.extend(_in_chapter(p, after) for p in diff_chapter(before, after))
+    for chapter in added:
+        pieces.append(Piece(Change(id="", kind="chapter.added", chapter=chapter.id,
+                                   location="chapter", new=chapter.title, part=chapter.part,
+                                   new_path=chapter.path, line=1)))
+        pieces.extend(inserted_pieces(chapter))
+    for chapter in removed:
+        pieces.append(Piece(Change(id="", kind="chapter.removed", chapter=chapter.id,
+                                   location="chapter", old=chapter.title, part=chapter.part,
+                                   old_path=chapter.path, line=1)))
+        pieces.extend(deleted_pieces(chapter))
+    pieces = find_moves(pieces, order)
+    pieces = _link_items(pieces)
+    pieces = find_sweeps(pieces, order)
+    pieces.sort(key=lambda p: (order.get(p.change.chapter or "", len(order)),
+                               _RANK.get(p.change.kind, 9)))
+    return assign_ids([p.change for p in pieces])
+
+
+def pair_chapters(old: Snapshot, new: Snapshot
+                  ) -> tuple[list[tuple[Chapter, Chapter]], list[Chapter], list[Chapter]]:
+    """(pairs of old and new chapters, added chapters, removed chapters)."""
     before, after = old.by_id(), new.by_id()
+    pairs = [(before[c.id], c) for c in new.chapters if c.id in before]
+    gone = [c for c in old.chapters if c.id not in after]
+    came = [c for c in new.chapters if c.id not in before]
+    if gone and came:
+        renamed = _pair_by_content(gone, came)
+        pairs += renamed
+        paired = {id(c) for pair in renamed for c in pair}
+        gone = [c for c in gone if id(c) not in paired]
+        came = [c for c in came if id(c) not in paired]
+    return pairs, came, gone
+
+
+def _shingles(chapter: Chapter) -> Counter[tuple[str, ...]]:
+    w = words(" ".join(b.text for b in chapter.blocks)) or words(chapter.title)
+    return Counter(tuple(w[k: k + 3]) for k in range(max(1, len(w) - 2)))
+
+
+def _pair_by_content(gone: list[Chapter], came: list[Chapter]) -> list[tuple[Chapter, Chapter]]:
+    sg = [_shingles(c) for c in gone]
+    sc = [_shingles(c) for c in came]
+    scored = []
+    for i, a in enumerate(gone):
+        for j, b in enumerate(came):
+            s = 1.0 if a.body == b.body else counter_similarity(sg[i], sc[j])
+            if s >= CHAPTER_THRESHOLD:
+                scored.append((-s, i, j))
+    return [(gone[i], came[j]) for i, j in best_pairs(scored)]
+
+
+def _in_chapter(piece: Piece, chapter: Chapter) -> Piece:
+    """A body change of a paired chapter is filed under the chapter's new id and part."""
+    c = piece.change
+    if c.chapter == chapter.id and c.part == chapter.part:
+        return piece
+    return replace(piece, change=replace(c, chapter=chapter.id, part=chapter.part))
+
+
+def chapter_changes(old: Chapter, new: Chapter) -> list[Change]:
+    """Changes of a chapter as a whole: id, file, part, title, front matter."""
     out = []
-    for cid in after.keys() - before.keys():
-        out.append(Change(id=f"{cid}-added", kind="chapter.added", chapter=cid, location="chapter",
-                          new=after[cid].title))
-    for cid in before.keys() - after.keys():
-        out.append(Change(id=f"{cid}-removed", kind="chapter.removed", chapter=cid,
-                          location="chapter", old=before[cid].title))
+
+    def add(kind: str, location: str, before: Any, after: Any, **fields: Any) -> None:
+        out.append(Change(id="", kind=kind, chapter=new.id, location=location, old=before,
+                          new=after, part=new.part, line=1, **fields))
+
+    if old.id != new.id:
+        add("chapter.renumbered", "chapter", old.id, new.id, old_chapter=old.id,
+            new_chapter=new.id, old_path=old.path, new_path=new.path)
+    moved_file = old.path != new.path and old.id == new.id
+    moved_part = old.part != new.part
+    if moved_file or moved_part:
+        where = "part and file" if moved_file and moved_part else "part" if moved_part else "file"
+        detail = (("old_part", old.part), ("new_part", new.part)) if moved_part else ()
+        add("chapter.moved", where, old.path if moved_file else old.part,
+            new.path if moved_file else new.part, old_path=old.path, new_path=new.path,
+            detail=detail)
+    if old.title != new.title:
+        add("chapter.retitled", "title", old.title, new.title)
+    before, after = old.meta_dict(), new.meta_dict()
+    for key in dict.fromkeys([*after, *before]):
+        if key in _OWN_KEYS or before.get(key) == after.get(key):
+            continue
+        add("metadata.changed", f"front matter '{key}'", render_value(before.get(key)),
+            render_value(after.get(key)), detail=(("key", key),))
+    return out
+
+
+def render_value(value: Any) -> str | None:
+    """A front-matter value as one line of text (lists joined with commas)."""
+    if value is None:
+        return None
+    if isinstance(value, tuple):
+        if all(isinstance(v, tuple) and len(v) == 2 and isinstance(v[0], str) for v in value):
+            return "; ".join(f"{k}: {render_value(v)}" for k, v in value)
+        return ", ".join(str(render_value(v)) for v in value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _link_items(pieces: list[Piece]) -> list[Piece]:
+    """An inserted or deleted block that is mostly a link is a link added or removed."""
+    out: list[Piece] = []
+    for piece in pieces:
+        c = piece.change
+        if c.kind == "paragraph.inserted" and piece.new_block and link_only(piece.new_block):
+            out.extend(Piece(replace(c, kind="link.added", old=None, new=link.url,
+                                     detail=(("text", link.text), ("item", c.new))))
+                       for link in piece.new_block.links)
+        elif c.kind == "paragraph.deleted" and piece.old_block and link_only(piece.old_block):
+            out.extend(Piece(replace(c, kind="link.removed", old=link.url, new=None,
+                                     detail=(("text", link.text), ("item", c.old))))
+                       for link in piece.old_block.links)
+        else:
+            out.append(piece)
+    return out
+
+
+def _chapter_order(old: Snapshot, new: Snapshot) -> dict[str, int]:
+    """Rank of every chapter id: the new reading order, a removed chapter just after the
+    chapter that preceded it in the old one."""
+    order = {c.id: 2 * i for i, c in enumerate(new.chapters)}
+    last = -1
+    for c in old.chapters:
+        if c.id in order:
+            last = order[c.id]
+        else:
+            order[c.id] = last + 1
+    return order
+
+
+def change_id(change: Change) -> str:
+    detail = dict(change.detail)
+    material = "\0".join(str(x) for x in (
+        change.kind, change.chapter or "", change.old_chapter or "", change.old or "",
+        change.new or "", detail.get("key", ""), detail.get("text", "")))
+    digest = hashlib.sha1(material.encode("utf-8")).hexdigest()[:8]
+    return f"{change.chapter}-{SHORT_KINDS[change.kind]}-{digest}"
+
+
+def assign_ids(changes: list[Change]) -> list[Change]:
+    """Give every change its id; exact repeats within a chapter get "-2", "-3"..."""
+    seen: Counter[str] = Counter()
+    out = []
+    for change in changes:
+        if change.kind == "term.swept":
+            out.append(change)
+            continue
+        base = change_id(change)
+        seen[base] += 1
+        out.append(replace(change, id=base if seen[base] == 1 else f"{base}-{seen[base]}"))
     return out

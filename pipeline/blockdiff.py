@@ -1,0 +1,275 @@
+"""Compare the bodies of two versions of one chapter, block by block.
+
+Blocks are aligned with difflib.SequenceMatcher on their rendered text (so a whitespace- or
+markup-only edit, a heading promoted a level, or a paragraph turned into a list item is not
+a change). In each replaced region, blocks of the same sort (heading, table row, paragraph or
+list item) are paired by word similarity in reading order: a pair is an edit with a redline
+(`paragraph.modified`, `heading.changed`, `table.row.modified`); the rest are inserted or
+deleted. Links of paired blocks are compared (see `link_changes`).
+
+The result is a list of `Piece`s: a Change without its id yet, and the block it is about, so
+that later passes (moves, link-only items, term sweeps) can look at the text.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from pipeline.locations import block_locations
+from pipeline.models import Block, Change, Chapter, Link
+from pipeline.redline import counter_similarity, word_diff, words
+
+# Below this share of common words two blocks are different blocks, not one edited block.
+PAIR_THRESHOLD = 0.5
+# Headings are short: "5. Scraping and API Usage Restrictions" -> "5. Information Usage
+# Restrictions" keeps 3 words of 7 and is still the same heading.
+HEADING_THRESHOLD = 0.3
+# Above this size a replaced region is paired greedily instead of optimally.
+_DP_LIMIT = 10_000
+_GREEDY_WINDOW = 40
+
+
+@dataclass(frozen=True)
+class Piece:
+    change: Change
+    old_block: Block | None = None
+    new_block: Block | None = None
+    candidate: bool = False  # from an added/removed chapter: only kept if it turns into a move
+
+
+def group(block: Block) -> str:
+    """Blocks of one group can be paired with each other."""
+    if block.kind == "heading":
+        return "heading"
+    if block.kind == "table_row":
+        return "row"
+    return "text"
+
+
+_MODIFIED = {"heading": "heading.changed", "row": "table.row.modified",
+             "text": "paragraph.modified"}
+_INSERTED = {"heading": "heading.changed", "row": "table.row.inserted",
+             "text": "paragraph.inserted"}
+_DELETED = {"heading": "heading.changed", "row": "table.row.deleted",
+            "text": "paragraph.deleted"}
+
+
+@dataclass
+class _Side:
+    chapter: Chapter
+    locations: list[str]
+    counters: dict[int, Counter[str]]
+
+    @classmethod
+    def of(cls, chapter: Chapter) -> _Side:
+        return cls(chapter, block_locations(chapter.blocks), {})
+
+    def counter(self, i: int) -> Counter[str]:
+        c = self.counters.get(i)
+        if c is None:
+            c = self.counters[i] = Counter(words(self.chapter.blocks[i].text))
+        return c
+
+
+def diff_chapter(old: Chapter, new: Chapter) -> list[Piece]:
+    """Block-level changes between two versions of a chapter (paired by the caller)."""
+    a, b = old.blocks, new.blocks
+    if [x.text for x in a] == [y.text for y in b]:
+        sa, sb = _Side.of(old), _Side.of(new)
+        return [p for i, (x, y) in enumerate(zip(a, b, strict=True))
+                for p in link_changes(sa, sb, i, i)]
+    return _diff(_Side.of(old), _Side.of(new))
+
+
+def inserted_pieces(new: Chapter) -> list[Piece]:
+    """Every block of an added chapter, as move candidates."""
+    side = _Side.of(new)
+    return [_inserted(side, j, candidate=True) for j in range(len(new.blocks))]
+
+
+def deleted_pieces(old: Chapter) -> list[Piece]:
+    """Every block of a removed chapter, as move candidates."""
+    side = _Side.of(old)
+    return [_deleted(side, i, candidate=True) for i in range(len(old.blocks))]
+
+
+def _key(block: Block) -> tuple[str, str]:
+    return (group(block), block.text)
+
+
+def _diff(sa: _Side, sb: _Side) -> list[Piece]:
+    a, b = sa.chapter.blocks, sb.chapter.blocks
+    ids: dict[tuple[str, str], int] = {}
+    ka = [ids.setdefault(_key(x), len(ids)) for x in a]
+    kb = [ids.setdefault(_key(y), len(ids)) for y in b]
+    out: list[Piece] = []
+    matcher = difflib.SequenceMatcher(None, ka, kb, autojunk=False)
+    for op, i1, i2, j1, j2 in matcher.get_opcodes():
+        if op == "equal":
+            for k in range(i2 - i1):
+                out.extend(link_changes(sa, sb, i1 + k, j1 + k))
+        elif op == "delete":
+            out.extend(_deleted(sa, i) for i in range(i1, i2))
+        elif op == "insert":
+            out.extend(_inserted(sb, j) for j in range(j1, j2))
+        else:
+            out.extend(_replace(sa, sb, i1, i2, j1, j2))
+    return out
+
+
+def _replace(sa: _Side, sb: _Side, i1: int, i2: int, j1: int, j2: int) -> list[Piece]:
+    pairs = _pair(sa, sb, range(i1, i2), range(j1, j2))
+    out: list[Piece] = []
+    i, j = i1, j1
+    for pi, pj in [*pairs, (i2, j2)]:
+        out.extend(_deleted(sa, k) for k in range(i, pi))
+        out.extend(_inserted(sb, k) for k in range(j, pj))
+        if pi < i2:
+            out.extend(_modified(sa, sb, pi, pj))
+        i, j = pi + 1, pj + 1
+    return out
+
+
+def _threshold(sa: _Side, i: int) -> float:
+    return HEADING_THRESHOLD if sa.chapter.blocks[i].kind == "heading" else PAIR_THRESHOLD
+
+
+def _pair(sa: _Side, sb: _Side, rows: range, cols: range) -> list[tuple[int, int]]:
+    """Order-preserving pairs of similar blocks of the same group in a replaced region."""
+    a, b = sa.chapter.blocks, sb.chapter.blocks
+    heads_a = [i for i in rows if a[i].kind == "heading"]
+    heads_b = [j for j in cols if b[j].kind == "heading"]
+    forced = set()
+    if len(heads_a) == 1 and len(heads_b) == 1:
+        # One heading replaced by one heading: the same section, renamed.
+        forced.add((heads_a[0], heads_b[0]))
+
+    def score(i: int, j: int) -> float:
+        if group(a[i]) != group(b[j]):
+            return 0.0
+        if (i, j) in forced:
+            return 1.0
+        s = counter_similarity(sa.counter(i), sb.counter(j))
+        return s if s >= _threshold(sa, i) else 0.0
+
+    n, m = len(rows), len(cols)
+    if n * m > _DP_LIMIT:
+        return _pair_greedy(rows, cols, score)
+    # best[x][y]: best total score pairing rows[x:] with cols[y:]
+    best = [[0.0] * (m + 1) for _ in range(n + 1)]
+    for x in range(n - 1, -1, -1):
+        row, below = best[x], best[x + 1]
+        for y in range(m - 1, -1, -1):
+            s = score(rows[x], cols[y])
+            take = s + below[y + 1] if s else 0.0
+            row[y] = max(take, below[y], row[y + 1])
+    pairs = []
+    x = y = 0
+    while x < n and y < m:
+        s = score(rows[x], cols[y])
+        if s and best[x][y] == s + best[x + 1][y + 1]:
+            pairs.append((rows[x], cols[y]))
+            x, y = x + 1, y + 1
+        elif best[x][y] == best[x + 1][y]:
+            x += 1
+        else:
+            y += 1
+    return pairs
+
+
+def _pair_greedy(rows: range, cols: range, score: Callable[[int, int], float]
+                 ) -> list[tuple[int, int]]:
+    pairs = []
+    start = cols.start
+    for i in rows:
+        window = range(start, min(cols.stop, start + _GREEDY_WINDOW))
+        best_j, best_s = -1, 0.0
+        for j in window:
+            s = score(i, j)
+            if s > best_s:
+                best_j, best_s = j, s
+        if best_j >= 0:
+            pairs.append((i, best_j))
+            start = best_j + 1
+    return pairs
+
+
+def _base(side: _Side, index: int, kind: str, **fields: object) -> Change:
+    chapter = side.chapter
+    block = chapter.blocks[index]
+    return Change(id="", kind=kind, chapter=chapter.id, location=side.locations[index],
+                  part=chapter.part, line=block.line, section=block.section,
+                  **fields)  # type: ignore[arg-type]
+
+
+def _inserted(sb: _Side, j: int, candidate: bool = False) -> Piece:
+    block = sb.chapter.blocks[j]
+    change = _base(sb, j, _INSERTED[group(block)], new=block.text)
+    return Piece(change, new_block=block, candidate=candidate)
+
+
+def _deleted(sa: _Side, i: int, candidate: bool = False) -> Piece:
+    block = sa.chapter.blocks[i]
+    change = _base(sa, i, _DELETED[group(block)], old=block.text)
+    return Piece(change, old_block=block, candidate=candidate)
+
+
+def _modified(sa: _Side, sb: _Side, i: int, j: int) -> list[Piece]:
+    old, new = sa.chapter.blocks[i], sb.chapter.blocks[j]
+    if (link_only(old) and link_only(new)
+            and not {lk.url for lk in old.links} & {lk.url for lk in new.links}):
+        # One linked item replaced by another: a link removed and a link added.
+        return link_changes(sa, sb, i, j)
+    kind = _MODIFIED[group(new)]
+    change = _base(sb, j, kind, old=old.text, new=new.text,
+                   redline=word_diff(old.text, new.text))
+    return [Piece(change, old_block=old, new_block=new), *link_changes(sa, sb, i, j)]
+
+
+def link_changes(sa: _Side, sb: _Side, i: int, j: int) -> list[Piece]:
+    """Links of two paired blocks. A link whose text stays and whose target changes is
+    `link.changed`; the other links only on one side are `link.added` / `link.removed`.
+    Links are compared as (text, url) pairs, so a link whose text was edited along with the
+    paragraph but whose target stayed is not a link change (the redline shows the text)."""
+    old_links, new_links = sa.chapter.blocks[i].links, sb.chapter.blocks[j].links
+    if old_links == new_links:
+        return []
+    gone, came = _minus(old_links, new_links), _minus(new_links, old_links)
+    out: list[Piece] = []
+    for link in list(gone):
+        match = next((c for c in came if c.text == link.text), None)
+        if match is not None:
+            gone.remove(link)
+            came.remove(match)
+            out.append(Piece(_base(sb, j, "link.changed", old=link.url, new=match.url,
+                                   detail=(("text", link.text),))))
+    if {lk.url for lk in gone} == {lk.url for lk in came} and gone:
+        return out  # only link texts changed: the paragraph's redline says it
+    out.extend(Piece(_base(sa, i, "link.removed", old=lk.url, detail=(("text", lk.text),)))
+               for lk in gone)
+    out.extend(Piece(_base(sb, j, "link.added", new=lk.url, detail=(("text", lk.text),)))
+               for lk in came)
+    return out
+
+
+def _minus(a: Sequence[Link], b: Sequence[Link]) -> list[Link]:
+    left = Counter(b)
+    out = []
+    for link in a:
+        if left[link]:
+            left[link] -= 1
+        else:
+            out.append(link)
+    return out
+
+
+def link_only(block: Block) -> bool:
+    """A block that is mostly a link, such as an item of a "Further information" list: adding
+    or removing it is adding or removing a link."""
+    if not block.links or block.kind not in ("list_item", "paragraph"):
+        return False
+    linked = sum(len(words(lk.text)) for lk in block.links)
+    return linked * 2 >= len(words(block.text))

@@ -1,0 +1,167 @@
+"""Word-level redlines and text similarity: pure functions over plain text.
+
+A redline is computed with diff-match-patch over word tokens, not characters: each distinct
+token (a word, a run of whitespace, one punctuation mark) is mapped to one character, the
+character strings are diffed, `diff_cleanupSemantic` merges the small equalities that make
+diffs noisy, and the characters are mapped back. The result reads like tracked changes
+("[-contextual safeguarding-]{+extrafamilial harm+}"), never like "[-c-]{+ex+}t...".
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Sequence
+
+from diff_match_patch import diff_match_patch
+
+from pipeline.models import Segment
+
+# A word keeps inner apostrophes, hyphens, dots and slashes ("children's", "multi-agency",
+# "4.21", "gov.uk/guidance") and a leading currency sign ("£5"); whitespace runs and other
+# punctuation marks are tokens of their own, so an edit never splits a word.
+_WORD_PATTERN = r"[£$€¥#]?\w+(?:['’\-./:,]\w+)*%?"
+_TOKEN = re.compile(rf"{_WORD_PATTERN}|\s+|[^\w\s]")
+_WORD = re.compile(_WORD_PATTERN)
+_OPS = {-1: "delete", 0: "equal", 1: "insert"}
+# Surrogates cannot stand for tokens; private-use and later planes are plenty.
+_FIRST_CHAR = 0xE000
+
+
+def tokens(text: str) -> list[str]:
+    return _TOKEN.findall(text)
+
+
+def words(text: str) -> list[str]:
+    """The words of a text, case-folded: what similarity is measured on."""
+    return [w.casefold() for w in _WORD.findall(text)]
+
+
+def _encode(a: list[str], b: list[str]) -> tuple[str, str, list[str]]:
+    index: dict[str, int] = {}
+    table: list[str] = []
+
+    def encode(toks: list[str]) -> str:
+        out = []
+        for tok in toks:
+            code = index.get(tok)
+            if code is None:
+                code = len(table)
+                index[tok] = code
+                table.append(tok)
+            out.append(chr(_FIRST_CHAR + code if code < 0x1900 else 0x10000 + code))
+        return "".join(out)
+
+    return encode(a), encode(b), table
+
+
+def _decode(chars: str, table: list[str]) -> str:
+    out = []
+    for ch in chars:
+        code = ord(ch)
+        out.append(table[code - _FIRST_CHAR if code < 0x10000 else code - 0x10000])
+    return "".join(out)
+
+
+def word_diff(old: str, new: str) -> tuple[Segment, ...]:
+    """The redline turning `old` into `new`, as equal / delete / insert runs of whole words."""
+    if old == new:
+        return (Segment("equal", old),) if old else ()
+    a, b, table = _encode(tokens(old), tokens(new))
+    dmp = diff_match_patch()
+    # No timeout: a timed-out diff would differ between runs, and paragraphs are small.
+    dmp.Diff_Timeout = 0
+    diffs = dmp.diff_main(a, b, False)
+    dmp.diff_cleanupSemantic(diffs)
+    segments = [Segment(_OPS[op], _decode(chars, table)) for op, chars in diffs if chars]
+    return _tidy(segments)
+
+
+def _tidy(segments: list[Segment]) -> tuple[Segment, ...]:
+    """Fold a whitespace-only equality between two edits into them, and order each replace
+    as delete-then-insert, so "[-a-] [-b-]{+c+} {+d+}" reads "[-a b-]{+c d+}"."""
+    out: list[Segment] = []
+    i = 0
+    while i < len(segments):
+        seg = segments[i]
+        if (seg.op == "equal" and not seg.text.strip() and out and out[-1].op != "equal"
+                and i + 1 < len(segments) and segments[i + 1].op != "equal"):
+            # A bare space between two edits belongs to both sides of the replacement.
+            _add(out, Segment("delete", seg.text))
+            _add(out, Segment("insert", seg.text))
+        else:
+            _add(out, seg)
+        i += 1
+    return tuple(_order(out))
+
+
+def _add(out: list[Segment], seg: Segment) -> None:
+    if out and out[-1].op == seg.op:
+        out[-1] = Segment(seg.op, out[-1].text + seg.text)
+    elif (len(out) >= 2 and seg.op != "equal" and out[-1].op != "equal"
+          and out[-2].op == seg.op):
+        # delete, insert, delete -> one delete and one insert
+        out[-2] = Segment(seg.op, out[-2].text + seg.text)
+    else:
+        out.append(seg)
+
+
+def _order(segments: list[Segment]) -> list[Segment]:
+    out = list(segments)
+    for i in range(len(out) - 1):
+        if out[i].op == "insert" and out[i + 1].op == "delete":
+            out[i], out[i + 1] = out[i + 1], out[i]
+    return out
+
+
+def replacements(segments: Sequence[Segment]) -> list[tuple[str, str, str, str]]:
+    """The replaced phrases of a redline: (old, new, words before, words after) for each
+    delete+insert pair; the context is the equal text on either side (for term sweeps)."""
+    out = []
+    for i, seg in enumerate(segments):
+        if seg.op != "delete" or i + 1 >= len(segments) or segments[i + 1].op != "insert":
+            continue
+        before = segments[i - 1].text if i > 0 and segments[i - 1].op == "equal" else ""
+        after = (segments[i + 2].text
+                 if i + 2 < len(segments) and segments[i + 2].op == "equal" else "")
+        out.append((seg.text, segments[i + 1].text, before, after))
+    return out
+
+
+def edit_count(segments: Sequence[Segment]) -> int:
+    """Separate edits in a redline: a replace (delete+insert) counts once."""
+    count = 0
+    prev = "equal"
+    for seg in segments:
+        if seg.op != "equal" and prev == "equal":
+            count += 1
+        prev = seg.op
+    return count
+
+
+def similarity(a: str, b: str) -> float:
+    """Share of words the two texts have in common (0..1), order ignored: cheap enough to
+    compare every candidate pair, good enough to tell an edit from a different paragraph."""
+    return counter_similarity(Counter(words(a)), Counter(words(b)))
+
+
+def counter_similarity(a: Counter[str], b: Counter[str]) -> float:
+    total = a.total() + b.total()
+    if not total:
+        return 1.0
+    common = sum((a & b).values())
+    return 2 * common / total
+
+
+def ordered_similarity(a: str, b: str) -> float:
+    """Share of words kept in order (0..1): stricter than `similarity`, used for moves."""
+    wa, wb = words(a), words(b)
+    total = len(wa) + len(wb)
+    if not total:
+        return 1.0
+    x, y, table = _encode(wa, wb)
+    dmp = diff_match_patch()
+    dmp.Diff_Timeout = 0
+    common = sum(len(chars) for op, chars in dmp.diff_main(x, y, False) if op == 0)
+    del table
+    return 2 * common / total
