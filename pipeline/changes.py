@@ -2,8 +2,9 @@
 
 How chapters are paired:
 - by id; a chapter whose id is only on one side is paired by content with one only on the
-  other side (CHAPTER_THRESHOLD of shared word triples): that is `chapter.renumbered` (a new
-  id or file name, the text kept), and the pair is then compared like any other. Chapters
+  other side (CHAPTER_THRESHOLD of shared word triples, or less with a close title): that is
+  `chapter.renumbered` (a new id or file name, the text kept), and the pair is then compared
+  like any other. Chapters
   left over are `chapter.added` / `chapter.removed`: one change each, not one per paragraph.
 - same id, another file path or part: `chapter.moved` (location "file", "part" or
   "part and file"); another title: `chapter.retitled` (location "title"); any other front
@@ -35,11 +36,15 @@ from typing import Any
 from pipeline.blockdiff import Piece, deleted_pieces, diff_chapter, inserted_pieces, link_only
 from pipeline.models import Change, Chapter, Snapshot
 from pipeline.moves import best_pairs, find_moves
-from pipeline.redline import counter_similarity, words
+from pipeline.redline import counter_similarity, similarity, words
 from pipeline.sweeps import find_sweeps
 
-# Share of word triples two chapters must have in common to be one renamed chapter.
-CHAPTER_THRESHOLD = 0.5
+# Share of word triples two chapters must have in common to be one renamed chapter; less
+# is enough when the titles are close ("GitHub Privacy Statement" -> "GitHub General Privacy
+# Statement", rewritten at the same time). Unrelated chapters share a few percent at most.
+CHAPTER_THRESHOLD = 0.4
+CHAPTER_THRESHOLD_SAME_TITLE = 0.2
+TITLE_THRESHOLD = 0.6
 # The front-matter keys that are chapter-level changes of their own.
 _OWN_KEYS = ("id", "title", "part")
 
@@ -113,7 +118,8 @@ def _pair_by_content(gone: list[Chapter], came: list[Chapter]) -> list[tuple[Cha
     for i, a in enumerate(gone):
         for j, b in enumerate(came):
             s = 1.0 if a.body == b.body else counter_similarity(sg[i], sc[j])
-            if s >= CHAPTER_THRESHOLD:
+            if s >= CHAPTER_THRESHOLD or (s >= CHAPTER_THRESHOLD_SAME_TITLE
+                                          and similarity(a.title, b.title) >= TITLE_THRESHOLD):
                 scored.append((-s, i, j))
     return [(gone[i], came[j]) for i, j in best_pairs(scored)]
 
