@@ -18,7 +18,9 @@ import contextlib
 import os
 import shlex
 import shutil
+import subprocess
 import sys
+import tempfile
 import time
 import tomllib
 from collections.abc import Iterator, Sequence
@@ -210,6 +212,35 @@ def run_demo(out: Path = DEFAULT_OUT, source: Path = PROJECT) -> DemoResult:
                       seconds=time.monotonic() - started)
 
 
+BROWSERS = ("chromium", "chromium-browser", "google-chrome")
+# (file name, published page, window width x height): the top of each page, as a reader's
+# screen shows it.
+SHOTS = (("bulletin.png", "bulletin", "1000,1500"), ("chapter.png", "chapter", "1000,1100"))
+
+
+def screenshots(result: DemoResult, folder: Path) -> list[Path]:
+    """PNGs of the bulletin and the highlighted chapter, taken by headless Chromium."""
+    browser = next((b for b in map(shutil.which, BROWSERS) if b), None)
+    if browser is None:
+        raise DemoError("no Chromium found for screenshots (apt-get install chromium)")
+    folder.mkdir(parents=True, exist_ok=True)
+    pages = {"bulletin": result.bulletin, "chapter": result.chapter}
+    out = []
+    with tempfile.TemporaryDirectory() as profile:
+        for name, page, size in SHOTS:
+            target = folder / name
+            subprocess.run(
+                [browser, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                 "--disable-background-networking", "--hide-scrollbars",
+                 f"--user-data-dir={profile}", f"--window-size={size}",
+                 f"--screenshot={target}", pages[page].as_uri()],
+                check=True, capture_output=True, timeout=120)
+            if not target.is_file():
+                raise DemoError(f"{target}: Chromium wrote no screenshot")
+            out.append(target)
+    return out
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m pipeline.demo",
@@ -217,10 +248,14 @@ def main(argv: Sequence[str] | None = None) -> int:
                     "repository, with the tool itself.")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT,
                         help="folder to (re)build, default demo-output")
+    parser.add_argument("--screenshots", type=Path, metavar="DIR",
+                        help="also save PNGs of the bulletin and a highlighted chapter in DIR "
+                             "(needs Chromium)")
     args = parser.parse_args(argv)
     try:
         result = run_demo(args.out)
-    except DemoError as exc:
+        shots = screenshots(result, args.screenshots) if args.screenshots else []
+    except (DemoError, subprocess.SubprocessError) as exc:
         print(f"Error: {exc}", file=sys.stderr)
         return 2
     cwd = Path.cwd()
@@ -233,6 +268,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"Bulletin:            {show(result.bulletin)}")
     print(f"Complete list:       {show(result.complete_list)}")
     print(f"Highlighted chapter: {show(result.chapter)}")
+    for shot in shots:
+        print(f"Screenshot:          {show(shot)}")
     return 0
 
 
