@@ -177,3 +177,156 @@ def commits_touching(repo: git.Repo, path: str, rev: str = "HEAD") -> list[Commi
 
 def commit_date(repo: git.Repo, commit: str) -> str:
     return repo.commit(commit).committed_datetime.isoformat()
+
+
+@dataclass(frozen=True)
+class FileChange:
+    """A file that differs between two states; a blob id is None where the file is absent."""
+
+    path: str
+    old_blob: str | None
+    new_blob: str | None
+
+
+def list_files(repo: git.Repo, commit: str, prefix: str) -> dict[str, str]:
+    """Path -> blob id of every file under `prefix` at `commit`, without reading the files."""
+    try:
+        listing = repo.git.ls_tree("-r", "-z", "--full-tree", commit, "--", prefix)
+    except GitCommandError:
+        raise RefError(f"unknown git ref '{commit}'") from None
+    out = {}
+    for entry in listing.split("\0"):
+        if entry:
+            meta, path = entry.split("\t", 1)
+            _mode, kind, sha = meta.split()
+            if kind == "blob":
+                out[path] = sha
+    return out
+
+
+def blob_bytes(repo: git.Repo, blob: str) -> bytes:
+    """The bytes of a blob, through the long-lived `cat-file --batch` process."""
+    return repo.git.get_object_data(blob)[3]
+
+
+def diff_commits(repo: git.Repo, pairs: list[tuple[str, str]],
+                 prefix: str) -> list[list[FileChange]]:
+    """Files under `prefix` that differ between each (old, new) commit pair.
+
+    One `git diff-tree --stdin` for all pairs: a history of forty releases costs one process,
+    not forty.
+    """
+    if not pairs:
+        return []
+    lines = "".join(f"{new} {old}\n" for old, new in pairs)
+    result = subprocess.run(
+        ["git", "diff-tree", "--stdin", "-r", "-z", "--no-renames", "--no-abbrev", "--always",
+         "--", prefix],
+        cwd=repo.working_tree_dir or repo.git_dir, input=lines.encode(), capture_output=True,
+        check=False)
+    if result.returncode != 0:
+        raise RefError(f"cannot compare commits: {result.stderr.decode(errors='replace').strip()}")
+    groups: list[list[FileChange]] = []
+    tokens = result.stdout.decode("utf-8", errors="surrogateescape").split("\0")
+    i = 0
+    while i < len(tokens):
+        token = tokens[i].strip("\n")
+        if token.startswith(":"):
+            _old_mode, _new_mode, old, new, _status = token[1:].split()
+            null = "0" * len(old)
+            groups[-1].append(FileChange(path=tokens[i + 1], old_blob=None if old == null else old,
+                                         new_blob=None if new == null else new))
+            i += 2
+            continue
+        if token:  # the header that --always prints for each input line
+            groups.append([])
+        i += 1
+    if len(groups) != len(pairs):
+        raise RefError("cannot compare commits: git diff-tree gave an unexpected answer")
+    return groups
+
+
+def commit_only(repo: git.Repo, paths: Iterable[str], message: str) -> str:
+    """Commit exactly `paths`, whatever else is staged (`git commit --only`)."""
+    paths = list(paths)
+    repo.git.add("--", *paths)
+    repo.git.commit("-q", "--only", "-m", message, "--", *paths)
+    return repo.head.commit.hexsha
+
+
+# --- Commits built aside (import-history): HEAD, index and files move only once all is made --
+
+_NO_COMMIT = "0" * 40
+
+
+def _git(root: str, *args: str, env: dict[str, str] | None = None, stdin: str = "") -> str:
+    result = subprocess.run(["git", *args], cwd=root, env=env, input=stdin.encode("utf-8"),
+                            capture_output=True, check=False)
+    if result.returncode != 0:
+        said = result.stderr.decode("utf-8", errors="replace").strip().splitlines()
+        raise EditorialError(f"git {args[0]} failed: {said[-1] if said else 'no reason given'}",
+                             root)
+    return result.stdout.decode("utf-8", errors="surrogateescape")
+
+
+def current_branch(repo: git.Repo) -> str:
+    """The full name of the checked-out branch (it may have no commits yet)."""
+    try:
+        return repo.git.symbolic_ref("-q", "HEAD")
+    except GitCommandError:
+        raise EditorialError("HEAD is detached (check out a branch first)",
+                             repo.working_tree_dir) from None
+
+
+def worktree_files(repo: git.Repo) -> list[str]:
+    """Files staged, or present and not ignored: what a first commit of everything would hold."""
+    out = _git(str(repo.working_tree_dir), "ls-files", "-z", "--cached", "--others",
+               "--exclude-standard")
+    return sorted({p for p in out.split("\0") if p})
+
+
+def write_commit(repo: git.Repo, parent: str | None, files: dict[str, Path],
+                 remove: Iterable[str], message: str, date: str | None = None) -> str:
+    """A commit of `parent`'s tree less `remove`, with `files` (repository path -> file on
+    disk) written, made with a throw-away index: HEAD, the index and the working tree are left
+    alone. `date` sets the author and committer dates (ISO 8601)."""
+    root = str(repo.working_tree_dir)
+    with tempfile.TemporaryDirectory() as tmp:
+        env = dict(os.environ, GIT_INDEX_FILE=str(Path(tmp) / "index"))
+        _git(root, "read-tree", *([parent] if parent else ["--empty"]), env=env)
+        paths = list(files)
+        shas = _git(root, "hash-object", "-w", "--stdin-paths", env=env,
+                    stdin="".join(f"{files[p]}\n" for p in paths)).split()
+        records = [f"0 {_NO_COMMIT}\t{p}\0" for p in remove]
+        records += [f"{'100755' if os.access(files[p], os.X_OK) else '100644'} {sha}\t{p}\0"
+                    for p, sha in zip(paths, shas, strict=True)]
+        _git(root, "update-index", "-z", "--index-info", env=env, stdin="".join(records))
+        tree = _git(root, "write-tree", env=env).strip()
+    if date:
+        env.update(GIT_AUTHOR_DATE=date, GIT_COMMITTER_DATE=date)
+    args = ["commit-tree", tree, "-F", "-", *(["-p", parent] if parent else [])]
+    return _git(root, *args, env=env, stdin=message).strip()
+
+
+def move_branch(repo: git.Repo, branch: str, new: str | None, old: str | None) -> None:
+    """Point `branch` at `new` (None: back to no commits), only if it still points at `old`."""
+    root = str(repo.working_tree_dir)
+    if new is None:
+        _git(root, "update-ref", "-d", branch, old or _NO_COMMIT)
+    else:
+        _git(root, "update-ref", branch, new, old or _NO_COMMIT)
+
+
+def create_tag_dated(repo: git.Repo, name: str, commit: str, message: str,
+                     date: str | None = None) -> None:
+    """An annotated tag whose tagger date is `date` (ISO 8601), for history adopted late."""
+    env = dict(os.environ, **({"GIT_COMMITTER_DATE": date} if date else {}))
+    _git(str(repo.working_tree_dir), "tag", "-a", "-F", "-", name, commit, env=env,
+         stdin=message)
+
+
+def sync_worktree(repo: git.Repo) -> None:
+    """Make the index and the tracked files match HEAD (after HEAD was moved by
+    move_branch on a clean tree); untracked files are left alone."""
+    if has_commits(repo):
+        _git(str(repo.working_tree_dir), "read-tree", "--reset", "-u", "HEAD")

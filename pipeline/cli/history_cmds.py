@@ -1,3 +1,184 @@
-"""Commands of the history stage (registered on import by pipeline.cli)."""
+"""Commands of the history stage: log, blame, show (and verify), registered on import."""
 
 from __future__ import annotations
+
+import json
+import textwrap
+
+import click
+
+from pipeline import blame as blame_mod
+from pipeline import history
+from pipeline.cli import State, cli
+from pipeline.corrections import trail
+from pipeline.models import Entry, Release
+
+pass_state = click.make_pass_decorator(State)
+_WIDTH = 100
+
+
+def _json(data: object) -> None:
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+def _wrap(text: str, indent: str) -> list[str]:
+    return textwrap.wrap(text, _WIDTH, initial_indent=indent, subsequent_indent=indent,
+                         break_long_words=False, break_on_hyphens=False) or [indent.rstrip()]
+
+
+def approvals_text(release: Release | None) -> str:
+    if release is None:
+        return "not yet released"
+    if not release.approvals:
+        return "no approvals recorded"
+    return "; ".join(f"{a.by}{f' ({a.role})' if a.role else ''} {a.at}".rstrip()
+                     for a in release.approvals)
+
+
+def entry_lines(entry: Entry, indent: str = "  ") -> list[str]:
+    lines = _wrap(f"[{entry.significance}] {entry.summary}  ({entry.id})", indent)
+    if entry.why:
+        lines += _wrap(f"Why is this important? {entry.why}", indent + "  ")
+    for c in trail(entry):
+        lines += _wrap(f"Corrected {c.at} by {c.by} ({c.field}; was: \"{c.old}\"). "
+                       f"Reason: {c.reason}", indent + "  ")
+    return lines
+
+
+@cli.command()
+@click.argument("chapter", required=False)
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@pass_state
+def log(state: State, chapter: str | None, as_json: bool) -> None:
+    """Every release (newest first), or every release that changed CHAPTER with its entries."""
+    m = state.manual
+    if chapter is None:
+        summaries = history.release_log(m)
+        if as_json:
+            _json(history.release_log_json(summaries))
+            return
+        if not summaries:
+            click.echo("No releases yet (start one with 'editorial release start ID').")
+        for s in summaries:
+            r = s.release
+            click.echo(f"{r.id}  {r.title}  ({r.date}, {r.status})")
+            click.echo(f"  Approved by: {approvals_text(r)}")
+            corrected = f"; {s.corrections} correction{'s' * (s.corrections != 1)}" \
+                if s.corrections else ""
+            click.echo(f"  Entries: {s.major} major, {s.minor} minor{corrected}")
+        return
+    chapter_log = history.chapter_log(m, chapter)
+    if as_json:
+        _json(history.chapter_log_json(chapter_log))
+        return
+    click.echo("\n".join(chapter_log_text(chapter_log)))
+
+
+def _open_release(st: history.State) -> str:
+    return "" if st.name == history.WORKTREE else f" (release {st.name})"
+
+
+def _state_name(st: history.State) -> str:
+    if st.release is not None:
+        return f"release {st.name}"
+    return f"the working tree, not yet released{_open_release(st)}"
+
+
+def chapter_log_text(log: history.ChapterLog) -> list[str]:
+    lin = log.lineage
+    lines = [f"{lin.current.chapter_id} {log.title}", "Ids and files:"]
+    spans = log.spans()
+    width = max(len(i) for i, _p, _a, _b in spans)
+    pwidth = max(len(p) for _i, p, _a, _b in spans)
+    for cid, path, first, last in spans:
+        when = first if first == last else f"{first} to {last}"
+        lines.append(f"  {cid:<{width}}  {path:<{pwidth}}  {when}")
+    if lin.removed_in is not None:
+        lines.append(f"Removed in {_state_name(lin.removed_in)}.")
+    for rev in log.revisions:
+        st = rev.state
+        r = st.release
+        lines.append("")
+        if r is None:
+            lines.append(f"Unreleased changes{_open_release(st)}")
+        else:
+            lines.append(f"{r.id}  {r.title}  ({r.date})")
+            lines.append(f"  Approved by: {approvals_text(r)}")
+        if rev.version.event == "first published":
+            lines.append("  First published.")
+        elif rev.version.event == "removed":
+            lines.append("  Chapter removed.")
+        lines += [f"  {line}" for line in chapter_events(rev)]
+        rest = [c for c in rev.changes if not c.kind.startswith("chapter.")]
+        if rest:
+            lines.append(f"  {len(rest)} change{'s' * (len(rest) != 1)} to the text")
+        if not rev.entries and rev.version.event != "first published":
+            lines.append("  No entry explains these changes.")
+        for entry in rev.entries:
+            lines += entry_lines(entry)
+    return lines
+
+
+def chapter_events(rev: history.Revision) -> list[str]:
+    """What happened to the chapter as a whole in a revision, in words."""
+    v = rev.version
+    out = []
+    if v.renamed_from:
+        out.append(f"Renumbered: {v.renamed_from} -> {v.chapter_id}")
+    if v.moved_from:
+        out.append(f"File moved: {v.moved_from} -> {v.path}")
+    for change in rev.changes:
+        if change.kind == "chapter.added":
+            out.append(f"Chapter added: '{change.new}'")
+        elif change.kind == "chapter.retitled":
+            out.append(f"Retitled: '{change.old}' -> '{change.new}'")
+        elif change.kind == "chapter.moved" and "part" in change.location:
+            parts = dict(change.detail)
+            out.append(f"Moved to part {parts.get('new_part')} (was {parts.get('old_part')})")
+    return out
+
+
+@cli.command()
+@click.argument("chapter")
+@click.option("--at", "at", metavar="RELEASE|DATE", help="Blame the chapter as it stood then.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@pass_state
+def blame(state: State, chapter: str, at: str | None, as_json: bool) -> None:
+    """Each paragraph of CHAPTER with the release that last changed it and why."""
+    result = blame_mod.blame(state.manual, chapter, at)
+    if as_json:
+        _json(blame_mod.blame_json(result))
+        return
+    top = result.chapter
+    click.echo(f"{top.id} {top.title} ({top.path})")
+    for row in result.rows:
+        click.echo("")
+        click.echo(f"{row.version.state.label} | {row.location}")
+        click.echo("\n".join(_wrap(row.text, "    ")))
+        if row.first_published:
+            click.echo("  first published")
+        elif row.version.state.release is None:
+            click.echo("  not yet released")
+        elif row.why:
+            click.echo("\n".join(_wrap(f"Why: {row.why}", "  ")))
+        else:
+            click.echo("  no entry explains this change")
+
+
+@cli.command()
+@click.argument("chapter")
+@click.option("--at", "at", required=True, metavar="RELEASE|DATE",
+              help="A published release, or a date (the last release on or before it).")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@pass_state
+def show(state: State, chapter: str, at: str, as_json: bool) -> None:
+    """CHAPTER as it stood at a release: its front matter and body."""
+    shown = blame_mod.show(state.manual, chapter, at)
+    if as_json:
+        _json(blame_mod.show_json(shown))
+        return
+    v = shown.version
+    release = v.state.release
+    click.echo(f"{v.chapter_id} as it stood in release {v.state.name}"
+               f"{f' ({release.date})' if release else ''}: {v.path}", err=True)
+    click.echo(shown.text, nl=not shown.text.endswith("\n"))

@@ -1,0 +1,586 @@
+"""A chapter's lineage through the published releases, and the logs built on it.
+
+The lineage is found backwards from the chapter as it is now (or at a release), one pair of
+consecutive states at a time, reading only the files that changed between them: one
+`git diff-tree --stdin` gives every pair's changed files, and only those files' front matter
+is read to learn their ids. A chapter that kept its id is followed by id (to a new path: moved);
+one whose id is gone is followed through the engine's `chapter.renumbered`, asked about only
+the chapters that vanished and appeared in that step. Nothing re-reads a whole snapshot.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from itertools import pairwise
+
+from pipeline import gitio
+from pipeline.changes import detect_changes
+from pipeline.chapters import decode, parse_chapter, split_front_matter
+from pipeline.corrections import trail
+from pipeline.errors import ChapterError
+from pipeline.manual import WORKTREE, Manual
+from pipeline.models import Approval, Change, Chapter, Entry, Release, Snapshot
+from pipeline.notes import MANUAL_WIDE, load_entries, notes_dir, parse_notes
+from pipeline.redline import replacements, words
+from pipeline.releases import list_releases
+from pipeline.sweeps import sweep_id
+from pipeline.timeline import Point, published, resolve
+
+CHAPTER_SUFFIXES = (".md", ".markdown")
+# An id that YAML reads as a plain string whatever its context; anything else (numbers, `yes`,
+# quoting, comments) goes through the YAML parser, so the quick path never disagrees with it.
+_PLAIN_ID = re.compile(r"^id:[ \t]*([A-Za-z][A-Za-z0-9._-]*)[ \t]*$", re.MULTILINE)
+_YAML_WORDS = {"yes", "no", "on", "off", "true", "false", "null"}
+
+
+@dataclass(frozen=True)
+class State:
+    """One state of the manual: a published release, or the working tree (commit None)."""
+
+    name: str  # release id, or WORKTREE
+    commit: str | None
+    release: Release | None = None
+
+    @property
+    def label(self) -> str:
+        return "unreleased" if self.release is None else self.name
+
+
+@dataclass(frozen=True)
+class Version:
+    """The chapter in one state, and how it came to be there from the state before."""
+
+    state: State
+    chapter_id: str
+    path: str
+    blob: str
+    # "first published" (in the first release), "added", "changed", "unchanged"; "removed"
+    # for the state that removed it (its id, path and blob are then the last it had)
+    event: str
+    renamed_from: str | None = None  # the id before a renumbering
+    moved_from: str | None = None  # the path before a move
+
+
+@dataclass(frozen=True)
+class Lineage:
+    """A chapter's versions, oldest first: one per state it existed in, up to the newest."""
+
+    chapter_id: str  # the id asked about
+    versions: tuple[Version, ...]
+    removed_in: State | None = None  # set when the chapter no longer exists after `versions`
+
+    @property
+    def current(self) -> Version:
+        return self.versions[-1]
+
+    def ids(self) -> list[str]:
+        """Every id the chapter has had, oldest first."""
+        out: list[str] = []
+        for v in self.versions:
+            if v.chapter_id not in out:
+                out.append(v.chapter_id)
+        return out
+
+    def paths(self) -> list[str]:
+        out: list[str] = []
+        for v in self.versions:
+            if v.path not in out:
+                out.append(v.path)
+        return out
+
+    def changed(self) -> list[tuple[Version | None, Version]]:
+        """(previous version, version) for each state that changed the chapter."""
+        out: list[tuple[Version | None, Version]] = []
+        previous: Version | None = None
+        for v in self.versions:
+            if v.event != "unchanged":
+                out.append((previous, v))
+            previous = v
+        return out
+
+
+@dataclass
+class Reader:
+    """Chapter files by blob id, read and parsed once per command (blobs never change)."""
+
+    manual: Manual
+    data: dict[str, bytes] = field(default_factory=dict)
+    ids: dict[str, str | None] = field(default_factory=dict)
+    chapters: dict[tuple[str, str], Chapter] = field(default_factory=dict)
+
+    def bytes_of(self, blob: str) -> bytes:
+        raw = self.data.get(blob)
+        if raw is None:
+            raw = gitio.blob_bytes(self.manual.repo, blob)
+            self.data[blob] = raw
+        return raw
+
+    def id_of(self, path: str, blob: str) -> str | None:
+        """The chapter id in a file's front matter (None when it has none)."""
+        if blob not in self.ids:
+            self.ids[blob] = front_matter_id(path, self.bytes_of(blob))
+        return self.ids[blob]
+
+    def chapter(self, path: str, blob: str) -> Chapter:
+        key = (path, blob)
+        if key not in self.chapters:
+            self.chapters[key] = parse_chapter(path, self.bytes_of(blob), blob)
+        return self.chapters[key]
+
+    def version(self, v: Version) -> Chapter:
+        return self.chapter(v.path, v.blob)
+
+
+def front_matter_id(path: str, data: bytes) -> str | None:
+    head = data[:4096]
+    if head.startswith(b"---"):
+        end = head.find(b"\n---", 3)
+        if end > 0:
+            found = _PLAIN_ID.findall(head[:end].decode("utf-8", errors="replace"))
+            if len(found) == 1 and found[0].lower() not in _YAML_WORDS:
+                return str(found[0])
+    try:
+        meta, _body, _line = split_front_matter(path, decode(path, data))
+    except ChapterError:
+        return None
+    value = meta.get("id")
+    return None if value is None else str(value).strip()
+
+
+def _is_chapter(path: str) -> bool:
+    return path.lower().endswith(CHAPTER_SUFFIXES)
+
+
+def worktree_files(manual: Manual, reader: Reader) -> dict[str, str]:
+    """Path -> blob id of the chapter files in the working tree (their bytes kept in `reader`)."""
+    root = manual.config.procedures_dir
+    out: dict[str, str] = {}
+    if not root.is_dir():
+        return out
+    for path in sorted(root.rglob("*")):
+        rel = path.relative_to(root)
+        if path.is_file() and _is_chapter(path.name) and not any(
+                p.startswith(".") for p in rel.parts):
+            raw = path.read_bytes()
+            blob = hashlib.sha1(b"blob %d\0" % len(raw) + raw).hexdigest()
+            reader.data[blob] = raw
+            out[path.relative_to(manual.root).as_posix()] = blob
+    return out
+
+
+def _file_diff(old: dict[str, str], new: dict[str, str]) -> list[gitio.FileChange]:
+    return [gitio.FileChange(path=p, old_blob=old.get(p), new_blob=new.get(p))
+            for p in sorted(old.keys() | new.keys()) if old.get(p) != new.get(p)]
+
+
+@dataclass(frozen=True)
+class Timeline:
+    """The states a history is read over, oldest first, and the files changed between each
+    consecutive pair."""
+
+    states: tuple[State, ...]
+    top_files: dict[str, str]  # path -> blob in the newest state
+    steps: tuple[tuple[gitio.FileChange, ...], ...]  # steps[i]: states[i] -> states[i + 1]
+
+
+def open_release_state(manual: Manual) -> State:
+    """The working tree, named after the open release when there is one."""
+    drafts = [r for r in list_releases(manual.config) if r.status != "published"]
+    if drafts:
+        return State(name=drafts[-1].id, commit=None, release=None)
+    return State(name=WORKTREE, commit=None)
+
+
+def timeline(manual: Manual, reader: Reader, at: str | None = None,
+             points: list[Point] | None = None) -> Timeline:
+    """The published releases (up to `at`, a release or date), then the working tree when
+    `at` is None."""
+    points = published(manual) if points is None else points
+    prefix = manual.config.procedures
+    if at is not None:
+        top = resolve(manual, at, points)
+        points = points[: points.index(top) + 1]
+    states = [State(name=p.id, commit=p.commit, release=p.release) for p in points]
+    pairs = [(a.commit, b.commit) for a, b in pairwise(points)]
+    steps = [tuple(c for c in group if _is_chapter(c.path))
+             for group in gitio.diff_commits(manual.repo, pairs, prefix)]
+    if at is None:
+        files = worktree_files(manual, reader)
+        if points:
+            last = {p: b for p, b in gitio.list_files(manual.repo, points[-1].commit,
+                                                      prefix).items() if _is_chapter(p)}
+            steps.append(tuple(_file_diff(last, files)))
+        states.append(open_release_state(manual))
+    else:
+        files = {p: b for p, b in gitio.list_files(manual.repo, points[-1].commit,
+                                                   prefix).items() if _is_chapter(p)}
+    return Timeline(states=tuple(states), top_files=files, steps=tuple(steps))
+
+
+def _find(reader: Reader, files: dict[str, str], chapter_id: str) -> tuple[str, str] | None:
+    """(path, blob) of the chapter with this id. Files named like the id are read first: ids
+    are unique, so the first match is the only one and most lookups read one file."""
+    needle = chapter_id.lower()
+    ordered = sorted(files, key=lambda p: needle not in p.rsplit("/", 1)[-1].lower())
+    for path in ordered:
+        if reader.id_of(path, files[path]) == chapter_id:
+            return path, files[path]
+    return None
+
+
+def _files_at(tl: Timeline, index: int) -> dict[str, str]:
+    """Path -> blob of chapter files in state `index`, rebuilt backwards from the top."""
+    files = dict(tl.top_files)
+    for step in reversed(tl.steps[index:]):
+        for change in step:
+            if change.old_blob is None:
+                files.pop(change.path, None)
+            else:
+                files[change.path] = change.old_blob
+    return files
+
+
+Loc = tuple[str, str, str]  # (chapter id, path, blob)
+
+
+def trace(manual: Manual, reader: Reader, chapter_id: str, tl: Timeline) -> Lineage:
+    """The lineage of the chapter that has `chapter_id` in the newest state. An id that is
+    gone there is looked for in older states and followed forward: through renumberings to
+    its id now, or to the state that removed it."""
+    top = len(tl.states) - 1
+    found = _find(reader, tl.top_files, chapter_id)
+    removed_in: State | None = None
+    if found is None:
+        start = top
+        while found is None and start > 0:  # a rarely taken, slower path
+            start -= 1
+            found = _find(reader, _files_at(tl, start), chapter_id)
+        if found is None:
+            raise ChapterError(f"unknown chapter '{chapter_id}' (not in the manual now nor in "
+                               "any published release)")
+        current: Loc = (chapter_id, *found)
+        for index in range(start, top):
+            following = _step_forward(reader, tl.steps[index], current)
+            if following is None:
+                removed_in, top = tl.states[index + 1], index
+                break
+            current = following
+    else:
+        current = (chapter_id, *found)
+    versions: list[Version] = []
+    for index in range(top, -1, -1):
+        state = tl.states[index]
+        cid, path, blob = current
+        if index == 0:
+            # What the oldest release holds is as old as the manual's record goes.
+            first = state.release is not None
+            versions.append(Version(state, cid, path, blob,
+                                    "first published" if first else "added"))
+            break
+        previous = _step_back(reader, tl.steps[index - 1], current)
+        if previous is None:
+            versions.append(Version(state, cid, path, blob, "added"))
+            break
+        pid, ppath, _pblob = previous
+        event = "unchanged" if previous == current else "changed"
+        versions.append(Version(state, cid, path, blob, event,
+                                renamed_from=pid if pid != cid else None,
+                                moved_from=ppath if ppath != path else None))
+        current = previous
+    return Lineage(chapter_id=chapter_id, versions=tuple(reversed(versions)),
+                   removed_in=removed_in)
+
+
+def _renumberings(reader: Reader, changes: list[gitio.FileChange]
+                  ) -> list[tuple[gitio.FileChange, gitio.FileChange, str, str]]:
+    """(file before, file after, old id, new id) of each chapter the engine finds renumbered
+    in one step; only the chapters whose ids vanished or appeared are shown to it."""
+    old_ids = {reader.id_of(c.path, c.old_blob): c for c in changes if c.old_blob}
+    new_ids = {reader.id_of(c.path, c.new_blob): c for c in changes if c.new_blob}
+    gone = {i: c for i, c in old_ids.items() if i is not None and i not in new_ids}
+    came = {i: c for i, c in new_ids.items() if i is not None and i not in old_ids}
+    if not gone or not came:
+        return []
+    old = Snapshot(ref=None, commit=None, chapters=tuple(
+        reader.chapter(c.path, c.old_blob) for c in gone.values() if c.old_blob))
+    new = Snapshot(ref=None, commit=None, chapters=tuple(
+        reader.chapter(c.path, c.new_blob) for c in came.values() if c.new_blob))
+    out = []
+    for change in detect_changes(old, new):
+        if change.kind == "chapter.renumbered" and change.old_chapter in gone:
+            new_id = change.new_chapter or change.chapter or ""
+            if new_id in came:
+                out.append((gone[change.old_chapter], came[new_id], change.old_chapter, new_id))
+    return out
+
+
+def _step_back(reader: Reader, step: Iterable[gitio.FileChange], current: Loc) -> Loc | None:
+    """Where the chapter was one state earlier, or None when it was added in this step."""
+    return _step(reader, list(step), current, back=True)
+
+
+def _step_forward(reader: Reader, step: Iterable[gitio.FileChange], current: Loc
+                  ) -> Loc | None:
+    """Where the chapter is one state later, or None when it was removed in this step."""
+    return _step(reader, list(step), current, back=False)
+
+
+def _step(reader: Reader, changes: list[gitio.FileChange], current: Loc, back: bool
+          ) -> Loc | None:
+    cid, path, blob = current
+
+    def sides(c: gitio.FileChange) -> tuple[str | None, str | None]:
+        return (c.new_blob, c.old_blob) if back else (c.old_blob, c.new_blob)
+
+    if not any(c.path == path and sides(c)[0] == blob for c in changes):
+        return current
+    for c in changes:
+        there = sides(c)[1]
+        if there and reader.id_of(c.path, there) == cid:
+            return cid, c.path, there
+    for before, after, old_id, new_id in _renumberings(reader, changes):
+        if back and new_id == cid and before.old_blob:
+            return old_id, before.path, before.old_blob
+        if not back and old_id == cid and after.new_blob:
+            return new_id, after.path, after.new_blob
+    return None
+
+
+def lineage(manual: Manual, chapter_id: str, at: str | None = None,
+            reader: Reader | None = None) -> tuple[Lineage, Reader]:
+    """The chapter's lineage up to now, or up to the release `at` (a release or a date).
+
+    With `at`, the id is first taken as it was then; failing that, as it is now, and the
+    chapter is followed back to that release (so `show CP1 --at 2021-10` finds the chapter
+    that was CP01 in 2021)."""
+    reader = reader or Reader(manual)
+    points = published(manual)
+    tl = timeline(manual, reader, at, points)
+    if at is None:
+        return trace(manual, reader, chapter_id, tl), reader
+    try:
+        lin = trace(manual, reader, chapter_id, tl)
+        if lin.removed_in is None:
+            return lin, reader
+    except ChapterError:
+        pass
+    top = tl.states[-1]
+    full = trace(manual, reader, chapter_id, timeline(manual, reader, None, points))
+    kept = tuple(v for v in full.versions if v.state in tl.states)
+    if not kept or kept[-1].state != top:
+        raise ChapterError(f"chapter '{chapter_id}' did not exist in release {top.name}")
+    return Lineage(chapter_id=chapter_id, versions=kept), reader
+
+
+# --- entries ------------------------------------------------------------------------------
+
+
+def release_entries(manual: Manual, release_id: str, chapter_ids: Iterable[str]
+                    ) -> tuple[Entry, ...]:
+    """Entries of a release for these chapter ids, and its manual-wide entries, as they stand
+    now (corrections included). Only the files needed are read."""
+    folder = notes_dir(manual.config, release_id)
+    out: list[Entry] = []
+    for stem in [*dict.fromkeys(chapter_ids), MANUAL_WIDE]:
+        path = folder / f"{stem}.yaml"
+        if path.is_file():
+            out.extend(parse_notes(path.relative_to(manual.root).as_posix(),
+                                   path.read_bytes()))
+    return tuple(out)
+
+
+def approvals_json(approvals: Iterable[Approval]) -> list[dict[str, str]]:
+    return [{"by": a.by, "role": a.role, "at": a.at} for a in approvals]
+
+
+
+# --- what changed in a chapter, and the entries that explain it ---------------------------
+
+
+@dataclass(frozen=True)
+class Revision:
+    """A state that changed a chapter: the detected changes and the entries explaining them."""
+
+    previous: Version | None
+    version: Version
+    changes: tuple[Change, ...]
+    entries: tuple[Entry, ...]  # the chapter's own entries, then manual-wide ones that apply
+    covering: tuple[tuple[str, tuple[Entry, ...]], ...]  # change id -> entries covering it
+
+    @property
+    def state(self) -> State:
+        return self.version.state
+
+    def entries_for(self, change_id: str) -> tuple[Entry, ...]:
+        return dict(self.covering).get(change_id, ())
+
+
+def _sweep_candidates(change: Change) -> set[str]:
+    """Ids a term sweep containing this edit can have: the engine names a sweep after its two
+    phrases, widened by one word where every place shares it (see pipeline/sweeps.py)."""
+    out: set[str] = set()
+    for old, new, before, after in replacements(change.redline):
+        out.add(sweep_id(old, new))
+        ahead, behind = words(after)[:1], words(before)[-1:]
+        if ahead:
+            out.add(sweep_id(f"{old} {ahead[0]}", f"{new} {ahead[0]}"))
+        if behind:
+            out.add(sweep_id(f"{behind[0]} {old}", f"{behind[0]} {new}"))
+    return out
+
+
+def _names_chapter(entry: Entry, ids: set[str]) -> bool:
+    """A manual-wide entry whose anchors say it touched one of these chapter ids."""
+    def walk(value: object) -> bool:
+        if isinstance(value, str):
+            return value in ids
+        if isinstance(value, tuple):
+            if len(value) == 2 and value[0] in ("chapter", "chapters", "places"):
+                return walk(value[1])
+            return any(walk(v) for v in value if isinstance(v, tuple))
+        return False
+    return any(walk(anchor) for anchor in entry.anchors)
+
+
+def revision(manual: Manual, reader: Reader, previous: Version | None,
+             version: Version) -> Revision:
+    state = version.state
+    ids = [version.chapter_id, *([version.renamed_from] if version.renamed_from else [])]
+    entries = release_entries(manual, state.name, ids) if state.name != WORKTREE else ()
+    if version.event == "first published":
+        changes: tuple[Change, ...] = ()
+    elif version.event == "removed":
+        changes = tuple(detect_changes(Snapshot(None, None, (reader.version(version),)),
+                                       Snapshot(None, None, ())))
+    else:
+        old = (reader.version(previous),) if previous is not None else ()
+        changes = tuple(detect_changes(Snapshot(None, None, old),
+                                       Snapshot(None, None, (reader.version(version),))))
+    own = tuple(e for e in entries if e.chapter is not None)
+    wide = [e for e in entries if e.chapter is None]
+    covering = []
+    used: set[str] = set()
+    for change in changes:
+        wanted = {change.id} | (_sweep_candidates(change) if change.redline else set())
+        found = tuple(e for e in entries if wanted & set(e.changes))
+        if not found and len(own) == 1:
+            found = own  # one entry for the chapter in this release: it is the explanation
+        covering.append((change.id, found))
+        used.update(e.id for e in found)
+    names = set(ids)
+    chosen = own + tuple(e for e in wide if e.id in used or _names_chapter(e, names))
+    return Revision(previous=previous, version=version, changes=changes, entries=chosen,
+                    covering=tuple(covering))
+
+
+def revisions(manual: Manual, reader: Reader, lin: Lineage) -> list[Revision]:
+    """Every state that changed the chapter (or holds entries for it), oldest first."""
+    out = []
+    previous: Version | None = None
+    for v in lin.versions:
+        if v.event != "unchanged":
+            out.append(revision(manual, reader, previous, v))
+        elif v.state.name != WORKTREE:
+            rev = revision(manual, reader, previous, v)
+            if rev.entries:  # entries kept for a chapter whose text is back as it was
+                out.append(rev)
+        previous = v
+    return out
+
+
+# --- logs ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReleaseSummary:
+    release: Release
+    major: int
+    minor: int
+    corrections: int
+
+
+def release_log(manual: Manual) -> list[ReleaseSummary]:
+    """Every release, newest first, with its entry counts."""
+    out = []
+    for release in reversed(list_releases(manual.config)):
+        entries = load_entries(manual.config, release.id)
+        out.append(ReleaseSummary(
+            release=release,
+            major=sum(e.significance == "major" for e in entries),
+            minor=sum(e.significance == "minor" for e in entries),
+            corrections=sum(len(e.corrections) for e in entries)))
+    return out
+
+
+@dataclass(frozen=True)
+class ChapterLog:
+    lineage: Lineage
+    revisions: tuple[Revision, ...]  # newest first
+    title: str
+
+    def spans(self) -> list[tuple[str, str, str, str]]:
+        """(id, path, first state, last state) for each stretch of one id and path."""
+        out: list[list[str]] = []
+        for v in self.lineage.versions:
+            label = "now" if v.state.commit is None else v.state.label
+            if out and out[-1][0] == v.chapter_id and out[-1][1] == v.path:
+                out[-1][3] = label
+            else:
+                out.append([v.chapter_id, v.path, label, label])
+        return [(a, b, c, d) for a, b, c, d in out]
+
+
+def chapter_log(manual: Manual, chapter_id: str) -> ChapterLog:
+    lin, reader = lineage(manual, chapter_id)
+    revs = revisions(manual, reader, lin)
+    if lin.removed_in is not None:
+        last = lin.current
+        gone = Version(lin.removed_in, last.chapter_id, last.path, last.blob, "removed")
+        revs.append(revision(manual, reader, last, gone))
+    title = reader.version(lin.current).title
+    return ChapterLog(lineage=lin, revisions=tuple(reversed(revs)), title=title)
+
+
+# --- JSON shapes ----------------------------------------------------------------------------
+
+
+def entry_json(entry: Entry) -> dict[str, object]:
+    return {"id": entry.id, "chapter": entry.chapter, "significance": entry.significance,
+            "summary": entry.summary, "why": entry.why, "changes": list(entry.changes),
+            "orphaned": entry.orphaned, "file": entry.file,
+            "corrections": [c.to_json() for c in trail(entry)]}
+
+
+def release_json(release: Release | None) -> dict[str, object]:
+    if release is None:
+        return {"id": None, "status": "unreleased"}
+    return {"id": release.id, "title": release.title, "date": release.date,
+            "status": release.status, "source_commit": release.source_commit,
+            "approvals": approvals_json(release.approvals)}
+
+
+def release_log_json(log: list[ReleaseSummary]) -> list[dict[str, object]]:
+    return [{**release_json(s.release), "base": s.release.base, "major": s.major,
+             "minor": s.minor, "corrections": s.corrections} for s in log]
+
+
+def chapter_log_json(log: ChapterLog) -> dict[str, object]:
+    releases = []
+    for rev in log.revisions:
+        state = rev.state
+        extra = {} if state.release or state.name == WORKTREE else {"open_release": state.name}
+        releases.append({
+            "release": state.name if state.release else None,
+            **({k: v for k, v in release_json(state.release).items() if k != "id"}), **extra,
+            "chapter": rev.version.chapter_id, "path": rev.version.path,
+            "event": rev.version.event,
+            "changes": [c.to_json() for c in rev.changes],
+            "entries": [entry_json(e) for e in rev.entries]})
+    return {"chapter": log.lineage.chapter_id, "title": log.title,
+            "ids": log.lineage.ids(), "paths": log.lineage.paths(),
+            "lineage": [{"id": i, "path": p, "from": a, "to": b} for i, p, a, b in log.spans()],
+            "removed_in": log.lineage.removed_in.label if log.lineage.removed_in else None,
+            "releases": releases}

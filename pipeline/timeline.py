@@ -1,0 +1,69 @@
+"""Points in a manual's history: its published releases, and RELEASE|DATE resolved to one.
+
+A published release is found from its record (`releases/<id>/release.toml`: status and source
+commit), so history works in a clone that carries no tags; the tag is the fallback for a
+record that has no source commit. A date names the last release published on or before it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from pipeline.errors import RefError
+from pipeline.manual import Manual
+from pipeline.models import Release
+from pipeline.releases import base_commit, list_releases
+
+
+@dataclass(frozen=True)
+class Point:
+    """A published release and the commit its text was published from."""
+
+    release: Release
+    commit: str
+
+    @property
+    def id(self) -> str:
+        return self.release.id
+
+
+def published(manual: Manual) -> list[Point]:
+    """Every published release, oldest first (by date, then id)."""
+    return [Point(release=r, commit=base_commit(manual.config, manual.repo, r.id))
+            for r in list_releases(manual.config) if r.status == "published"]
+
+
+def parse_date(text: str) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(text) if len(text) == 10 else None
+    except ValueError:
+        return None
+
+
+def resolve(manual: Manual, when: str, points: list[Point] | None = None) -> Point:
+    """A published release named by its id, or the last one published on or before a date
+    (YYYY-MM-DD). A release id is tried first: import-history names releases by dates too."""
+    points = published(manual) if points is None else points
+    for point in points:
+        if point.id == when:
+            return point
+    date = parse_date(when)
+    if date is None:
+        _refuse_unpublished(manual, when)
+        raise RefError(f"unknown release '{when}' (a published release id, or a date "
+                       "YYYY-MM-DD; see 'editorial log')")
+    if not points:
+        raise RefError("no published release yet")
+    before = [p for p in points if p.release.date <= date.isoformat()]
+    if not before:
+        first = points[0]
+        raise RefError(f"{date.isoformat()} is before the first published release "
+                       f"({first.id}, {first.release.date})")
+    return before[-1]
+
+
+def _refuse_unpublished(manual: Manual, when: str) -> None:
+    for record in list_releases(manual.config):
+        if record.id == when:
+            raise RefError(f"release '{when}' is not published ({record.status})")
