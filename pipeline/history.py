@@ -11,7 +11,9 @@ the chapters that vanished and appeared in that step. Nothing re-reads a whole s
 from __future__ import annotations
 
 import hashlib
+import html
 import re
+import textwrap
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from itertools import pairwise
@@ -21,7 +23,7 @@ from pipeline.changes import detect_changes
 from pipeline.chapters import decode, parse_chapter, split_front_matter
 from pipeline.corrections import trail
 from pipeline.errors import ChapterError
-from pipeline.manual import WORKTREE, Manual
+from pipeline.manual import WORKTREE, ChangeSet, Manual
 from pipeline.models import Approval, Change, Chapter, Entry, Release, Snapshot
 from pipeline.notes import MANUAL_WIDE, load_entries, notes_dir, parse_notes
 from pipeline.redline import replacements, words
@@ -584,3 +586,126 @@ def chapter_log_json(log: ChapterLog) -> dict[str, object]:
             "lineage": [{"id": i, "path": p, "from": a, "to": b} for i, p, a, b in log.spans()],
             "removed_in": log.lineage.removed_in.label if log.lineage.removed_in else None,
             "releases": releases}
+
+
+# --- the entries that explain a diff between two releases -----------------------------------
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """The entries about one chapter (None: manual-wide) made in the releases in between."""
+
+    chapter: str | None  # the chapter's id in the later release (or the last id it had)
+    title: str
+    entries: tuple[tuple[str, Entry], ...]  # (release id, entry), oldest release first
+
+
+@dataclass(frozen=True)
+class Between:
+    releases: tuple[str, ...]  # after the earlier release, up to and including the later one
+    groups: tuple[Explanation, ...]
+
+
+def explain_between(manual: Manual, change_set: ChangeSet,
+                    chapter: str | None = None) -> Between | None:
+    """For a diff between two published releases: every entry of the releases after the earlier
+    one up to the later one, grouped by chapter under the chapter's id in the later release
+    (entries made under an id the chapter had before a renumbering are followed to it).
+    None when either side is not a published release."""
+    points = published(manual)
+    index = {p.id: i for i, p in enumerate(points)}
+    if change_set.from_ref not in index or change_set.to_ref not in index:
+        return None
+    lo, hi = sorted((index[change_set.from_ref], index[change_set.to_ref]))
+    span = points[lo: hi + 1]
+    reader = Reader(manual)
+    steps = gitio.diff_commits(manual.repo, [(a.commit, b.commit) for a, b in pairwise(span)],
+                               manual.config.procedures)
+    renames: list[dict[str, str]] = [
+        {old_id: new_id for _b, _a, old_id, new_id in
+         _renumberings(reader, [c for c in step if _is_chapter(c.path)])}
+        for step in steps]
+    order: dict[str, int] = {}
+    titles: dict[str, str] = {}
+    for snap in (change_set.old, change_set.new):
+        for i, ch in enumerate(snap.chapters if snap else ()):
+            order.setdefault(ch.id, i)
+            titles[ch.id] = ch.title
+    groups: dict[str | None, list[tuple[str, Entry]]] = {}
+    known: dict[str | None, set[str]] = {}
+    for k, point in enumerate(span[1:], start=1):
+        for entry in load_entries(manual.config, point.id):
+            cid = entry.chapter
+            seen = {cid} if cid else set()
+            for later in renames[k:]:
+                if cid in later:
+                    cid = later[cid]
+                    seen.add(cid)
+            groups.setdefault(cid, []).append((point.id, entry))
+            known.setdefault(cid, set()).update(seen)
+    if chapter is not None:
+        # Manual-wide entries stay when they cover a change still shown, or name the chapter.
+        shown = {c.id for c in change_set.changes}
+        wide = [(r, e) for r, e in groups.get(None, [])
+                if shown & set(e.changes) or _names_chapter(e, {chapter})]
+        groups[None] = wide
+        known[None] = {chapter} if wide else set()
+    keys = [k for k in groups if groups[k] and (chapter is None or chapter in known[k])]
+    keys.sort(key=lambda k: (k is None, order.get(k or "", len(order)), k or ""))
+    return Between(releases=tuple(p.id for p in span[1:]), groups=tuple(
+        Explanation(chapter=k, title=titles.get(k or "", "") if k else "Across the manual",
+                    entries=tuple(groups[k])) for k in keys))
+
+
+def between_json(between: Between) -> dict[str, object]:
+    return {"releases": list(between.releases), "entries": [
+        {"chapter": g.chapter, "title": g.title,
+         "entries": [{"release": r, **entry_json(e)} for r, e in g.entries]}
+        for g in between.groups]}
+
+
+def _wrap(text: str, first: str, rest: str) -> list[str]:
+    return textwrap.wrap(text, 100, initial_indent=first, subsequent_indent=rest,
+                         break_long_words=False, break_on_hyphens=False)
+
+
+def _releases(between: Between) -> str:
+    names = ", ".join(between.releases)
+    return f"the releases {names}" if len(between.releases) > 1 else f"release {names}"
+
+
+def between_text(between: Between) -> str:
+    if not between.releases:
+        return ""
+    lines = ["", "", f"Entries of {_releases(between)} that explain these changes:"]
+    if not between.groups:
+        lines.append("(none)")
+    for group in between.groups:
+        lines.append("")
+        lines.append(f"== {group.chapter} {group.title} ==" if group.chapter
+                     else f"== {group.title} ==")
+        for release_id, entry in group.entries:
+            under = (f" (written for {entry.chapter})"
+                     if entry.chapter and entry.chapter != group.chapter else "")
+            lines += _wrap(f"{release_id} [{entry.significance}] {entry.summary}  "
+                           f"({entry.id}){under}", "", "  ")
+            if entry.why:
+                lines += _wrap(f"Why is this important? {entry.why}", "  ", "  ")
+    return "\n".join(lines)
+
+
+def between_html(between: Between) -> str:
+    esc = html.escape
+    if not between.releases:
+        return ""
+    out = [f"<h2>Entries of {esc(_releases(between))} that explain these changes</h2>"]
+    for group in between.groups:
+        head = f"{group.chapter} {group.title}" if group.chapter else group.title
+        out.append(f"<h3>{esc(head)}</h3><ul>")
+        for release_id, entry in group.entries:
+            out.append(f'<li id="{esc(entry.id)}"><strong>{esc(release_id)}</strong> '
+                       f"[{esc(entry.significance)}] {esc(entry.summary)}"
+                       + (f"<br><em>Why is this important?</em> {esc(entry.why)}"
+                          if entry.why else "") + "</li>")
+        out.append("</ul>")
+    return "".join(out)

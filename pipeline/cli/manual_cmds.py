@@ -9,6 +9,7 @@ import click
 
 from pipeline import releases
 from pipeline.cli import State, cli
+from pipeline.history import between_html, between_json, between_text, explain_between
 from pipeline.manual import compare, init_manual, release_changes
 from pipeline.report import diff_html, diff_text, summary_text
 
@@ -100,10 +101,16 @@ def diff(state: State, ref_a: str, ref_b: str, chapter: str | None, fmt: str,
     change_set = compare(m, ref_a, None if ref_b == "WORKTREE" else ref_b)
     if chapter:
         change_set = change_set.only_chapter(chapter)
+    # Between two published releases: the entries of every release in between, by chapter.
+    between = explain_between(m, change_set, chapter)
     if as_json or fmt == "json":
-        echo_json(change_set.to_json())
+        echo_json({**change_set.to_json(), **(between_json(between) if between else {})})
     elif fmt == "html":
-        click.echo(diff_html(m.config, change_set), nl=False)
+        page = diff_html(m.config, change_set)
+        if between:
+            page = page.replace("</body>", between_html(between) + "</body>")
+        click.echo(page, nl=False)
     else:
         color = click.get_text_stream("stdout").isatty()
-        click.echo(diff_text(m.config, change_set, color=color), color=color)
+        click.echo(diff_text(m.config, change_set, color=color)
+                   + (between_text(between) if between else ""), color=color)
