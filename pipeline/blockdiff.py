@@ -27,6 +27,9 @@ PAIR_THRESHOLD = 0.5
 # Headings are short: "5. Scraping and API Usage Restrictions" -> "5. Information Usage
 # Restrictions" keeps 3 words of 7 and is still the same heading.
 HEADING_THRESHOLD = 0.3
+# ...or when the shorter text keeps this share of its words in the longer one.
+CONTAINED = 0.8
+CONTAINED_MIN_WORDS = 5
 # Above this size a replaced region is paired greedily instead of optimally.
 _DP_LIMIT = 10_000
 _GREEDY_WINDOW = 40
@@ -152,8 +155,11 @@ def _pair(sa: _Side, sb: _Side, rows: range, cols: range) -> list[tuple[int, int
             return 0.0
         if (i, j) in forced:
             return 1.0
-        s = counter_similarity(sa.counter(i), sb.counter(j))
-        return s if s >= _threshold(sa, i) else 0.0
+        ca, cb = sa.counter(i), sb.counter(j)
+        s = counter_similarity(ca, cb)
+        if s >= _threshold(sa, i):
+            return s
+        return PAIR_THRESHOLD if contained(ca, cb) else 0.0
 
     n, m = len(rows), len(cols)
     if n * m > _DP_LIMIT:
@@ -178,6 +184,13 @@ def _pair(sa: _Side, sb: _Side, rows: range, cols: range) -> list[tuple[int, int
         else:
             y += 1
     return pairs
+
+
+def contained(a: Counter[str], b: Counter[str]) -> bool:
+    """One text is (nearly) all inside the other: a paragraph cut down to its first sentence,
+    or grown by a new one, is the same paragraph edited."""
+    shorter = min(a.total(), b.total())
+    return shorter >= CONTAINED_MIN_WORDS and sum((a & b).values()) >= CONTAINED * shorter
 
 
 def _pair_greedy(rows: range, cols: range, score: Callable[[int, int], float]
