@@ -77,6 +77,12 @@ def release_list(state: State, as_json: bool) -> None:
 def changes(state: State, from_ref: str | None, to_ref: str | None, as_json: bool) -> None:
     """Detect what changed since the base release."""
     m = state.manual
+    if from_ref is None and to_ref is None:
+        # The open release: merge into its notes and say what still needs an entry.
+        from pipeline.cli.notes_cmds import open_release_changes
+
+        open_release_changes(m, as_json)
+        return
     if from_ref is not None:
         change_set = compare(m, from_ref, to_ref)
     else:
