@@ -278,11 +278,12 @@ def current_branch(repo: git.Repo) -> str:
                              repo.working_tree_dir) from None
 
 
-def worktree_files(repo: git.Repo) -> list[str]:
-    """Files staged, or present and not ignored: what a first commit of everything would hold."""
-    out = _git(str(repo.working_tree_dir), "ls-files", "-z", "--cached", "--others",
-               "--exclude-standard")
-    return sorted({p for p in out.split("\0") if p})
+def staged_and_untracked(repo: git.Repo) -> tuple[list[str], list[str]]:
+    """(files in the index, files present that git neither tracks nor ignores)."""
+    root = str(repo.working_tree_dir)
+    staged = _git(root, "ls-files", "-z", "--cached").split("\0")
+    others = _git(root, "ls-files", "-z", "--others", "--exclude-standard").split("\0")
+    return sorted({p for p in staged if p}), sorted({p for p in others if p})
 
 
 def write_commit(repo: git.Repo, parent: str | None, files: dict[str, Path],
