@@ -33,6 +33,9 @@ from pipeline.snapshot import ASSET_SUFFIXES, CHAPTER_SUFFIXES
 # Upper-case letters only, so ordinary headings ("Part 1 - Scope") are not taken for ids.
 ID_HEADING = re.compile(r"^([A-Z]{1,4}) ?(\d+(?:\.\d+)*[a-z]?)\s*[-–—:]\s*(\S.*)$")
 _MD = MarkdownIt("commonmark").enable("table")  # as chapters.py reads bodies
+# Headings only need the block structure: inline parsing is left to the few heading texts.
+_BLOCKS = MarkdownIt("commonmark").enable("table").disable("inline")
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _NAME_ID = re.compile(r"^([A-Z]{1,4}) ?(\d+(?:\.\d+)*[a-z]?)(?:\s+(.*))?$")
 _ID_LIMIT = 64  # CHAPTER_ID's length limit
 _NAME_LIMIT = 80
@@ -87,10 +90,8 @@ def humanise(stem: str) -> str:
 
 def plain(markdown_inline: str) -> str:
     """The text of one line of Markdown ("Manual \\*2020\\*" -> "Manual *2020*")."""
-    for token in _MD.parse(markdown_inline):
-        if token.type == "inline":
-            return inline_text(token)[0]
-    return collapse(markdown_inline)
+    tokens = _MD.parseInline(markdown_inline.strip())
+    return inline_text(tokens[0])[0] if tokens else collapse(markdown_inline)
 
 
 @dataclass(frozen=True)
@@ -103,11 +104,11 @@ class Heading:
 
 def headings(markdown: str) -> list[Heading]:
     """The headings at the top level of the document (not those inside lists or quotes)."""
-    tokens = _MD.parse(markdown)
+    tokens = _BLOCKS.parse(markdown)
     out = []
     for i, token in enumerate(tokens):
         if token.type == "heading_open" and token.level == 0 and token.map:
-            out.append(Heading(level=int(token.tag[1:]), text=inline_text(tokens[i + 1])[0],
+            out.append(Heading(level=int(token.tag[1:]), text=plain(tokens[i + 1].content),
                                start=token.map[0], end=token.map[1]))
     return out
 
@@ -145,13 +146,17 @@ def _yaml_line(key: str, value: str) -> str:
                           sort_keys=False).rstrip("\n")
 
 
+def _load(text: str) -> Any:
+    try:
+        return yaml.load(text, Loader=_YAML_LOADER)
+    except yaml.YAMLError:
+        return None
+
+
 def front_matter(fm_text: str | None, values: dict[str, str]) -> str:
     """The front matter block ('---' lines included) with `values` set, keeping every other
     line of `fm_text` as written (comments, order, quoting)."""
-    try:
-        old = yaml.safe_load(fm_text or "") or {}
-    except yaml.YAMLError:
-        old = {}
+    old = _load(fm_text or "") or {}
     old = old if isinstance(old, dict) else {}
     lines = fm_text.rstrip("\n").split("\n") if fm_text and fm_text.strip() else []
     rewrite = False
@@ -172,10 +177,7 @@ def front_matter(fm_text: str | None, values: dict[str, str]) -> str:
         lines.insert(0 if after is None else after + 1, _yaml_line(key, value))
     text = "\n".join(lines) + "\n" if lines else ""
     if not rewrite:
-        try:
-            parsed = yaml.safe_load(text)
-        except yaml.YAMLError:
-            parsed = None
+        parsed = _load(text)
         rewrite = not isinstance(parsed, dict) or any(
             str(parsed.get(k)).strip() != v for k, v in values.items())
     if rewrite:
