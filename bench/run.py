@@ -20,6 +20,7 @@ import synth
 
 SECTIONS: list[str] = [
     "changes_bench",
+    "import_bench",
 ]
 
 
