@@ -151,16 +151,30 @@ class _Prepared:
     warnings: tuple[str, ...]
 
 
-def _files_of(version: Version) -> list[tuple[Path, PurePosixPath]]:
-    """(file, path inside the version) of every non-hidden file."""
+def _files_of(config: Config, version: Version) -> tuple[list[tuple[Path, PurePosixPath]],
+                                                         list[str]]:
+    """(file, path inside the version) of every non-hidden file, and what was left out.
+
+    A version that is a copy of a whole manual (it has a `procedures/` folder) gives the files
+    in that folder; its editorial.toml and releases/ are not chapters."""
     if version.folder is None:
-        return [(d, PurePosixPath(_undated(d.stem) + d.suffix)) for d in version.documents]
-    out = []
-    for path in sorted(version.folder.rglob("*")):
-        rel = PurePosixPath(path.relative_to(version.folder).as_posix())
-        if path.is_file() and not any(p.startswith(".") for p in rel.parts):
-            out.append((path, rel))
-    return out
+        return [(d, PurePosixPath(_undated(d.stem) + d.suffix)) for d in version.documents], []
+    top = version.folder
+    inner = top / config.procedures
+    root = inner if inner.is_dir() else top
+    out, left_out = [], []
+    for path in sorted(top.rglob("*")):
+        if not path.is_file():
+            continue
+        rel = path.relative_to(top).as_posix()
+        if any(p.startswith(".") for p in PurePosixPath(rel).parts):
+            continue
+        if root is inner and not path.is_relative_to(inner):
+            if rel != "editorial.toml" and not rel.startswith("releases/"):
+                left_out.append(f"{path}: left out (outside {config.procedures}/)")
+            continue
+        out.append((path, PurePosixPath(path.relative_to(root).as_posix())))
+    return out, left_out
 
 
 def _undated(stem: str) -> str:
@@ -172,8 +186,8 @@ def _prepare(config: Config, version: Version, work: Path, memory: _Memory, part
              split: bool) -> _Prepared:
     candidates: list[_Candidate] = []
     files: dict[str, Path] = {}
-    warnings: list[str] = []
-    for n, (path, rel) in enumerate(_files_of(version)):
+    found, warnings = _files_of(config, version)
+    for n, (path, rel) in enumerate(found):
         name = str(path)
         suffix = path.suffix.lower()
         folder = rel.parent.as_posix()

@@ -225,14 +225,15 @@ class Identity:
 
 
 def identify(stem: str, body: str, meta: dict[str, Any], doc_title: str = "",
-             strip_title: bool = True) -> Identity:
+             strip_title: bool = True, heading_first: bool = False) -> Identity:
     """Id, title and file name of a whole document.
 
     The id comes from the front matter, else from the first of its title, the document's own
     title and its first heading that reads like "CP3 - Child Protection Enquiries", else from
     the file name ("CP3 Child Protection.docx" gives CP3, "Safeguarding adults.docx" gives
     safeguarding-adults). A heading that opens the document and gave the title is dropped from
-    the body (the title is in the front matter).
+    the body (the title is in the front matter). `heading_first`: a lone opening heading is a
+    better title than the document's own (a web page's <title> names the site as well).
     """
     heads = headings(body)
     first = heads[0] if heads else None
@@ -254,7 +255,7 @@ def identify(stem: str, body: str, meta: dict[str, Any], doc_title: str = "",
     else:
         named_by = "heading" if from_name else "name"
         chapter_id, title = from_name or (safe_id(stem), "")
-        if doc_title:
+        if doc_title and not (heading_first and title_head is not None):
             title = doc_title
         elif title_head is not None:
             title, used_head = title_head.text, title_head
@@ -303,9 +304,10 @@ def read_document(path: Path, name: str, workdir: Path, split: bool = False,
     warnings = [f"{name}: {w}" for w in converted.warnings]
     part = str(meta["part"]).strip() if meta.get("part") not in (None, "") else None
     doc_title = plain(converted.title) if converted.title else ""
+    html = IMPORT_READERS.get(path.suffix.lower()) == "html"
     preamble, sections = split_at_headings(converted.markdown) if split else ("", [])
     if not sections:
-        who = identify(stem, converted.markdown, meta, doc_title)
+        who = identify(stem, converted.markdown, meta, doc_title, heading_first=html)
         drafts = [Draft(who.id, who.title, who.file_stem, who.body, name, who.named_by, fm_text,
                         part)]
     else:
@@ -315,7 +317,7 @@ def read_document(path: Path, name: str, workdir: Path, split: bool = False,
             if shared else None
         drafts = []
         if preamble.strip():
-            who = identify(stem, preamble + "\n", {}, doc_title)
+            who = identify(stem, preamble + "\n", {}, doc_title, heading_first=html)
             drafts.append(Draft(who.id, who.title, who.file_stem, who.body, name, who.named_by,
                                 shared_text, part))
         for head, body in sections:
@@ -469,7 +471,8 @@ def plan_import(config: Config, drafts: list[tuple[Draft, Path]], part: str | No
     by_id: dict[str, str] = {}
     by_path: dict[str, str] = {}
     for draft, source_path in drafts:
-        chapter_part = part or draft.explicit_part or source_path.resolve().parent.name or "main"
+        chapter_part = part or draft.explicit_part or source_path.absolute().parent.name \
+            or "main"
         folder = existing.folders.get(chapter_part) or \
             f"{config.procedures}/{slugify(chapter_part) or 'main'}"
         if not CHAPTER_ID.match(draft.id) or ".." in draft.id:
@@ -497,6 +500,10 @@ def plan_import(config: Config, drafts: list[tuple[Draft, Path]], part: str | No
         by_id[draft.id], by_path[rel] = draft.source, rel
         text, media, more = render(draft, chapter_part, folder, PurePosixPath(rel).stem)
         warnings += more
+        clash = next((m for m, _ in media if m in existing.paths), None)
+        if clash is not None and replaces is None and not force:
+            raise ImportError_(f"{clash} already exists; use --force to replace it",
+                               draft.source)
         planned.append(Planned(path=rel, id=draft.id, title=draft.title, part=chapter_part,
                                text=text, media=media, source=draft.source, replaces=replaces))
     return planned, warnings

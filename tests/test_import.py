@@ -242,3 +242,27 @@ def test_two_documents_for_one_id_are_refused(manual: ManualRepo, tmp_path: Path
     assert result.output == (f"Error: {tmp_path / 'b.md'}: two chapters would have the id CP5 "
                              f"(also from {tmp_path / 'a.md'})\n")
     assert manual_files(manual) == ["procedures/.gitkeep"]
+
+
+def test_titles_without_a_number(manual: ManualRepo, tmp_path: Path) -> None:
+    """A web page's lone heading beats its <title>; Word's Title style gives id and title."""
+    page = tmp_path / "Safeguarding adults.html"
+    page.write_text("<html><head><title>Intranet | Adults</title></head><body>"
+                    "<h1>Safeguarding Adults at Risk</h1><p>Text.</p></body></html>",
+                    encoding="utf-8")
+    document = docx.Document()
+    document.add_heading("CP7 - Allegations against Staff", level=0)  # Word's Title style
+    document.add_paragraph("7.1 Tell the designated officer.")
+    word = tmp_path / "allegations.docx"
+    document.save(str(word))
+
+    result = manual.run("import", str(page), str(word), "--part", "A")
+
+    assert result.exit_code == 0, result.output
+    assert result.output == (
+        'Wrote procedures/a/safeguarding-adults.md: safeguarding-adults "Safeguarding Adults at '
+        f'Risk", part A, from {page}\n'
+        'Wrote procedures/a/cp7-allegations-against-staff.md: CP7 "Allegations against Staff", '
+        f"part A, from {word}\n")
+    assert (manual.root / "procedures/a/safeguarding-adults.md").read_text().endswith(
+        "---\n\nText.\n")

@@ -242,3 +242,25 @@ def test_dated_documents_split_into_chapters(manual: ManualRepo, tmp_path: Path)
         "M\tprocedures/cp2-referral.md"
     assert (manual.root / "procedures/cp2-referral.md").read_text() == (
         "---\nid: CP2\ntitle: Referral\npart: A\n---\n\nRefer on the next day.\n")
+
+
+def test_copies_of_a_whole_manual(manual: ManualRepo, tmp_path: Path) -> None:
+    """A version kept as a copy of the manual's folder: its procedures/ are the chapters."""
+    for release, text in (("2023-03", "Report the same day."), ("2023-09", "Report at once.")):
+        write(tmp_path / release, "procedures/core/cp1.md",
+              f"---\nid: CP1\ntitle: Recognising Abuse\npart: core\n---\n\n{text}\n")
+        write(tmp_path / release, "editorial.toml", 'name = "Old"\n')
+        write(tmp_path / release, f"releases/{release}/release.toml", 'title = "Old"\n')
+        write(tmp_path / release, "notes.txt", "to do\n")
+
+    result = manual.run("import-history", str(tmp_path / "2023-03"), str(tmp_path / "2023-09"))
+
+    assert result.exit_code == 0, result.output
+    assert result.stderr.splitlines()[-2:] == [
+        f"Warning: {tmp_path / '2023-03' / 'notes.txt'}: left out (outside procedures/)",
+        f"Warning: {tmp_path / '2023-09' / 'notes.txt'}: left out (outside procedures/)"]
+    assert manual.git("show", "--format=", "--name-only", "release/2023-09^{commit}") == \
+        "procedures/core/cp1.md"
+    # Chapters that already have id, title and part are committed byte for byte.
+    assert (manual.root / "procedures/core/cp1.md").read_bytes() == \
+        (tmp_path / "2023-09/procedures/core/cp1.md").read_bytes()
