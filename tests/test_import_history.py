@@ -264,3 +264,20 @@ def test_copies_of_a_whole_manual(manual: ManualRepo, tmp_path: Path) -> None:
     # Chapters that already have id, title and part are committed byte for byte.
     assert (manual.root / "procedures/core/cp1.md").read_bytes() == \
         (tmp_path / "2023-09/procedures/core/cp1.md").read_bytes()
+
+
+def test_a_bad_file_in_a_later_version_commits_nothing(manual: ManualRepo,
+                                                       tmp_path: Path) -> None:
+    write(tmp_path / "2020-01", "a.md", "# A1 - First\n\nText.\n")
+    write(tmp_path / "2020-07", "a.md", "---\ntitle: [First\n---\n\nText.\n")
+    head = manual.git("rev-parse", "HEAD")
+
+    result = manual.run("import-history", str(tmp_path / "2020-01"), str(tmp_path / "2020-07"))
+
+    assert result.exit_code == 2
+    assert result.output.splitlines()[-1] == (
+        f"Error: {tmp_path / '2020-07' / 'a.md'}:4: invalid front matter: expected ',' or ']', "
+        "but got '<stream end>'")
+    assert manual.git("rev-parse", "HEAD") == head
+    assert manual.git("tag") == ""
+    assert manual.git("status", "--porcelain", "--untracked-files=all") == ""
