@@ -14,11 +14,13 @@ import yaml
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
+from pipeline.chunks import parse_pieces
 from pipeline.errors import ChapterError
 from pipeline.models import Block, Chapter, Link
 
 _MD = MarkdownIt("commonmark").enable("table")
 _HANDLER = frontmatter.YAMLHandler()
+_FAST_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 # A paragraph number such as "4.21" (or "4.21." / "4.21)") opening a paragraph.
 _PARA_REF = re.compile(r"^(\d+(?:\.\d+)+)[.)]?(?=\s)")
@@ -65,7 +67,7 @@ def split_front_matter(path: str, text: str) -> tuple[dict[str, Any], str, int]:
     except ValueError:
         raise ChapterError("front matter is not closed with '---'", path, 1) from None
     try:
-        meta = yaml.safe_load(fm_text) if fm_text.strip() else {}
+        meta = _load_yaml(fm_text) if fm_text.strip() else {}
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 2 if mark is not None else 1
@@ -75,6 +77,17 @@ def split_front_matter(path: str, text: str) -> tuple[dict[str, Any], str, int]:
         raise ChapterError("front matter must be a mapping of keys to values", path, 2)
     body_offset = text[: len(text) - len(body)].count("\n")
     return meta, body, body_offset
+
+
+def _load_yaml(text: str) -> Any:
+    """YAML with libyaml when present (ten times faster on a whole manual); on an error, the
+    pure-Python loader's message, which names the problem in plainer words."""
+    if _FAST_LOADER is yaml.SafeLoader:
+        return yaml.safe_load(text)
+    try:
+        return yaml.load(text, Loader=_FAST_LOADER)
+    except yaml.YAMLError:
+        return yaml.safe_load(text)
 
 
 def _front_matter_line(text: str, key: str) -> int | None:
@@ -109,7 +122,7 @@ def parse_chapter(path: str, data: bytes, blob: str | None = None) -> Chapter:
         part=str(meta["part"]).strip(),
         path=path,
         body=body,
-        blocks=parse_blocks(body, body_offset),
+        blocks=parse_pieces(body, body_offset, parse_blocks),
         meta=tuple((str(k), _freeze(v)) for k, v in meta.items()),
         order=order,
         owner=str(owner) if owner is not None else None,

@@ -37,30 +37,18 @@ def words(text: str) -> list[str]:
     return [w.casefold() for w in _WORD.findall(text)]
 
 
-def _encode(a: list[str], b: list[str]) -> tuple[str, str, list[str]]:
-    index: dict[str, int] = {}
-    table: list[str] = []
-
-    def encode(toks: list[str]) -> str:
-        out = []
-        for tok in toks:
-            code = index.get(tok)
-            if code is None:
-                code = len(table)
-                index[tok] = code
-                table.append(tok)
-            out.append(chr(_FIRST_CHAR + code if code < 0x1900 else 0x10000 + code))
-        return "".join(out)
-
-    return encode(a), encode(b), table
+def _encode(a: list[str], b: list[str]) -> tuple[str, str, dict[str, str]]:
+    """Each distinct token as one character; the table maps characters back to tokens."""
+    table = dict.fromkeys(a)
+    table.update(dict.fromkeys(b))
+    chars = {tok: chr(_FIRST_CHAR + i if i < 0x1900 else 0x10000 + i)
+             for i, tok in enumerate(table)}
+    back = {ch: tok for tok, ch in chars.items()}
+    return "".join(map(chars.__getitem__, a)), "".join(map(chars.__getitem__, b)), back
 
 
-def _decode(chars: str, table: list[str]) -> str:
-    out = []
-    for ch in chars:
-        code = ord(ch)
-        out.append(table[code - _FIRST_CHAR if code < 0x10000 else code - 0x10000])
-    return "".join(out)
+def _decode(chars: str, back: dict[str, str]) -> str:
+    return "".join(map(back.__getitem__, chars))
 
 
 def word_diff(old: str, new: str) -> tuple[Segment, ...]:
@@ -159,9 +147,8 @@ def ordered_similarity(a: str, b: str) -> float:
     total = len(wa) + len(wb)
     if not total:
         return 1.0
-    x, y, table = _encode(wa, wb)
+    x, y, _back = _encode(wa, wb)
     dmp = diff_match_patch()
     dmp.Diff_Timeout = 0
     common = sum(len(chars) for op, chars in dmp.diff_main(x, y, False) if op == 0)
-    del table
     return 2 * common / total

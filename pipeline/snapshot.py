@@ -8,7 +8,7 @@ from pathlib import Path
 
 import git
 
-from pipeline import gitio
+from pipeline import gitio, parsecache
 from pipeline.chapters import parse_chapter
 from pipeline.config import Config
 from pipeline.errors import ChapterError
@@ -24,11 +24,14 @@ _PARSED: dict[tuple[str, str], Chapter] = {}
 _PARSED_LIMIT = 4000
 
 
-def _parse_cached(path: str, data: bytes, blob: str) -> Chapter:
+def _parse_cached(path: str, data: bytes, blob: str, disk: Path | None = None) -> Chapter:
     key = (path, blob)
     chapter = _PARSED.get(key)
     if chapter is None:
-        chapter = parse_chapter(path, data, blob)
+        chapter = parsecache.load(disk, path, blob)
+        if chapter is None:
+            chapter = parse_chapter(path, data, blob)
+            parsecache.store(disk, chapter)
         if len(_PARSED) >= _PARSED_LIMIT:
             _PARSED.clear()
         _PARSED[key] = chapter
@@ -45,9 +48,10 @@ def read_snapshot(config: Config, repo: git.Repo | None, ref: str | None) -> Sna
         commit = gitio.resolve(repo, ref)
         files = [(f.path, f.data, f.blob) for f in gitio.read_tree(repo, commit, config.procedures)]
     chapters = []
+    disk = parsecache.folder(repo.git_dir) if repo is not None else None
     for path, data, blob in files:
         if path.lower().endswith(CHAPTER_SUFFIXES):
-            chapters.append(_parse_cached(path, data, blob))
+            chapters.append(_parse_cached(path, data, blob, disk))
         elif not path.lower().endswith(ASSET_SUFFIXES) and b"\0" in data[:8000]:
             raise ChapterError("binary file under the procedures folder (only Markdown "
                                "chapters and their images belong there)", path)

@@ -1,0 +1,107 @@
+"""Parse a chapter body piece by piece, each distinct piece once.
+
+Two versions of a chapter share almost all their text, and parsing Markdown is the slowest
+step of reading a manual. So the body is cut at the points where no Markdown construct can
+run across (a blank line followed by an unindented line that does not start a list item,
+outside any fenced code or multi-line HTML block), each piece is parsed on its own by
+`chapters.parse_blocks`, and the result is memoised by the piece's text. The blocks are then
+placed at their lines and under their section. A body with link reference definitions (which
+reach across the whole document) is parsed whole.
+
+The result is the same tuple of blocks as `parse_blocks(body, line_offset)`: the tests check
+this on real and generated chapters.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from pipeline.models import Block
+
+_LIST_START = re.compile(r"^(?:[-+*]|\d{1,9}[.)])(?:\s|$)")
+_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+_REF_DEF = re.compile(r"^ {0,3}\[[^\]]+\]:", re.MULTILINE)
+# HTML blocks that run over blank lines, with what ends them (CommonMark types 1 to 5).
+_HTML_OPEN = (
+    (re.compile(r"^ {0,3}<(?:script|pre|style|textarea)(?:\s|>|$)", re.IGNORECASE),
+     re.compile(r"</(?:script|pre|style|textarea)>", re.IGNORECASE)),
+    (re.compile(r"^ {0,3}<!--"), re.compile(r"-->")),
+    (re.compile(r"^ {0,3}<\?"), re.compile(r"\?>")),
+    (re.compile(r"^ {0,3}<![A-Za-z]"), re.compile(r">")),
+    (re.compile(r"^ {0,3}<!\[CDATA\["), re.compile(r"\]\]>")),
+)
+
+_MEMO: dict[str, tuple[Block, ...]] = {}
+_MEMO_LIMIT = 200_000
+
+
+def pieces(lines: list[str]) -> list[int]:
+    """Start lines of the pieces the body can be cut into (always starting with 0)."""
+    starts = [0]
+    fence: str | None = None
+    html_end: re.Pattern[str] | None = None
+    for k, line in enumerate(lines):
+        if fence is not None:
+            stripped = line.strip()
+            if stripped.startswith(fence) and set(stripped) == {fence[0]}:
+                fence = None
+            continue
+        if html_end is not None:
+            if html_end.search(line):
+                html_end = None
+            continue
+        if (k > 0 and line and not line[0].isspace() and not lines[k - 1].strip()
+                and not _LIST_START.match(line)):
+            starts.append(k)
+        match = _FENCE.match(line)
+        if match:
+            fence = match.group(1)
+            continue
+        for opener, closer in _HTML_OPEN:
+            if opener.match(line):
+                rest = line[opener.match(line).end():]  # type: ignore[union-attr]
+                if not closer.search(rest):
+                    html_end = closer
+                break
+    return starts
+
+
+def parse_pieces(body: str, line_offset: int,
+                 parse: Callable[[str, int], tuple[Block, ...]]) -> tuple[Block, ...]:
+    """The blocks of `body`, as `parse(body, line_offset)` gives them, parsing each distinct
+    piece once per process."""
+    if _REF_DEF.search(body):
+        return parse(body, line_offset)
+    lines = body.split("\n")
+    starts = pieces(lines)
+    if len(starts) == 1:
+        return parse(body, line_offset)
+    out: list[Block] = []
+    section = ""
+    for start, end in zip(starts, [*starts[1:], len(lines)], strict=True):
+        text = "\n".join(lines[start:end])
+        parsed = _MEMO.get(text)
+        if parsed is None:
+            parsed = parse(text, 0)
+            if len(_MEMO) >= _MEMO_LIMIT:
+                _MEMO.clear()
+            _MEMO[text] = parsed
+        shift = line_offset + start
+        for block in parsed:
+            if block.kind == "heading":
+                section = block.section
+            out.append(_placed(block, block.line + shift, block.section or section))
+    return tuple(out)
+
+
+def _placed(block: Block, line: int, section: str) -> Block:
+    """`block` at another line and section. Built from the fields as they are (no checks to
+    repeat: they were made by the parser), as `dataclasses.replace` is five times slower and
+    this runs for every block of a manual."""
+    placed = object.__new__(Block)
+    state = placed.__dict__
+    state.update(block.__dict__)
+    state["line"] = line
+    state["section"] = section
+    return placed
