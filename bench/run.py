@@ -21,6 +21,7 @@ import synth
 SECTIONS: list[str] = [
     "changes_bench",
     "import_bench",
+    "history_bench",
 ]
 
 

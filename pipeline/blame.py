@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pipeline.blockdiff import group
 from pipeline.chapters import decode, split_front_matter
 from pipeline.errors import ChapterError
-from pipeline.history import Lineage, Revision, Version, lineage, revision
+from pipeline.history import Lineage, Reader, Revision, Version, lineage, revision
 from pipeline.locations import block_locations
 from pipeline.manual import Manual
 from pipeline.models import Block, Change, Chapter, Entry
@@ -65,6 +65,13 @@ def _keys(chapter: Chapter) -> list[tuple[str, str]]:
     return [("title", chapter.title)] + [(group(b), b.text) for b in chapter.blocks]
 
 
+def _version_keys(reader: Reader, v: Version) -> list[tuple[str, str]]:
+    """What blame compares of a version (its title and its blocks' rendered text), kept in
+    the cache by blob so that old versions are not parsed again."""
+    return [(a, b) for a, b in reader.plain(("blame-keys", v.path, v.blob),
+                                            lambda: _keys(reader.version(v)))]
+
+
 def match(old: list[tuple[str, str]], new: list[tuple[str, str]]) -> dict[int, int]:
     """New index -> old index for every block whose text is unchanged."""
     out: dict[int, int] = {}
@@ -100,7 +107,8 @@ def blame(manual: Manual, chapter_id: str, at: str | None = None) -> Blame:
             break
         if versions[k].blob == versions[k - 1].blob:
             continue
-        older = match(_keys(reader.version(versions[k - 1])), _keys(reader.version(versions[k])))
+        older = match(_version_keys(reader, versions[k - 1]),
+                      _version_keys(reader, versions[k]))
         for row, index in list(pending.items()):
             if index in older:
                 pending[row] = older[index]
@@ -129,6 +137,7 @@ def blame(manual: Manual, chapter_id: str, at: str | None = None) -> Blame:
                         line=title_line if block is None else block.line,
                         location=locations[j],
                         version=rev.version, change=change, entries=entries))
+    reader.cache.flush()
     return Blame(lineage=lin, chapter=top, rows=tuple(rows))
 
 
@@ -172,6 +181,7 @@ def show(manual: Manual, chapter_id: str, at: str) -> Shown:
     lin, reader = lineage(manual, chapter_id, at)
     version = lin.current
     raw = reader.bytes_of(version.blob)
+    reader.cache.flush()
     return Shown(version=version, text=raw.decode("utf-8", errors="replace"),
                  chapter=reader.version(version))
 

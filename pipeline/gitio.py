@@ -331,3 +331,33 @@ def sync_worktree(repo: git.Repo) -> None:
     move_branch on a clean tree); untracked files are left alone."""
     if has_commits(repo):
         _git(str(repo.working_tree_dir), "read-tree", "--reset", "-u", "HEAD")
+
+
+def diff_worktree(repo: git.Repo, commit: str, prefix: str) -> list[FileChange]:
+    """Files under `prefix` that differ between `commit` and the working tree, untracked files
+    included. `new_blob` is "" for a file whose bytes git has not hashed (edited since it was
+    staged): the caller hashes it. Plumbing only, so the index is never rewritten."""
+    root = str(repo.working_tree_dir)
+    raw = subprocess.run(["git", "diff-index", "-z", "--no-renames", "--no-abbrev", commit,
+                          "--", prefix], cwd=root, capture_output=True, check=False)
+    if raw.returncode != 0:
+        raise RefError(f"unknown git ref '{commit}'")
+    out: list[FileChange] = []
+    tokens = raw.stdout.decode("utf-8", errors="surrogateescape").split("\0")
+    for meta, path in zip(tokens[0::2], tokens[1::2], strict=False):
+        if not meta.startswith(":"):
+            continue
+        _old_mode, _new_mode, old, new, status = meta[1:].split()
+        null = "0" * len(old)
+        out.append(FileChange(path=path, old_blob=None if old == null else old,
+                              new_blob=None if status == "D" else ("" if new == null else new)))
+    others = subprocess.run(["git", "ls-files", "-z", "--others", "--", prefix], cwd=root,
+                            capture_output=True, check=True).stdout
+    out += [FileChange(path=p, old_blob=None, new_blob="")
+            for p in others.decode("utf-8", errors="surrogateescape").split("\0") if p]
+    return out
+
+
+def git_dir(repo: git.Repo) -> Path:
+    """The repository's .git folder (where tools keep what must never be committed)."""
+    return Path(repo.git_dir)

@@ -14,11 +14,13 @@ import hashlib
 import html
 import re
 import textwrap
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from itertools import pairwise
+from pathlib import PurePosixPath
+from typing import Any, TypeVar
 
-from pipeline import gitio
+from pipeline import cache, gitio
 from pipeline.changes import detect_changes
 from pipeline.chapters import decode, parse_chapter, split_front_matter
 from pipeline.corrections import trail
@@ -31,6 +33,7 @@ from pipeline.releases import list_releases
 from pipeline.sweeps import sweep_id
 from pipeline.timeline import Point, published, resolve
 
+T = TypeVar("T")
 CHAPTER_SUFFIXES = (".md", ".markdown")
 # An id that YAML reads as a plain string whatever its context; anything else (numbers, `yes`,
 # quoting, comments) goes through the YAML parser, so the quick path never disagrees with it.
@@ -104,14 +107,29 @@ class Lineage:
         return out
 
 
-@dataclass
 class Reader:
-    """Chapter files by blob id, read and parsed once per command (blobs never change)."""
+    """What one command reads: release records once, chapter files by blob id (parsed once),
+    and the persistent cache (pipeline/cache.py) for everything keyed by git ids."""
 
-    manual: Manual
-    data: dict[str, bytes] = field(default_factory=dict)
-    ids: dict[str, str | None] = field(default_factory=dict)
-    chapters: dict[tuple[str, str], Chapter] = field(default_factory=dict)
+    def __init__(self, manual: Manual) -> None:
+        self.manual = manual
+        self.cache = cache.Cache(gitio.git_dir(manual.repo) / "editorial" / "cache.sqlite")
+        self.data: dict[str, bytes] = {}
+        self.ids: dict[str, str | None] = {}
+        self.chapters: dict[tuple[str, str], Chapter] = {}
+        self._records: list[Release] | None = None
+        self._points: list[Point] | None = None
+
+    def records(self) -> list[Release]:
+        """Every release record, read once per command."""
+        if self._records is None:
+            self._records = list_releases(self.manual.config)
+        return self._records
+
+    def points(self) -> list[Point]:
+        if self._points is None:
+            self._points = published(self.manual, self.records())
+        return self._points
 
     def bytes_of(self, blob: str) -> bytes:
         raw = self.data.get(blob)
@@ -123,17 +141,70 @@ class Reader:
     def id_of(self, path: str, blob: str) -> str | None:
         """The chapter id in a file's front matter (None when it has none)."""
         if blob not in self.ids:
-            self.ids[blob] = front_matter_id(path, self.bytes_of(blob))
+            key = self.cache.key("id", blob)
+            hit = self.cache.get(key)
+            if hit is None:
+                hit = {"id": front_matter_id(path, self.bytes_of(blob))}
+                self.cache.put(key, hit)
+            self.ids[blob] = hit["id"]
         return self.ids[blob]
 
     def chapter(self, path: str, blob: str) -> Chapter:
-        key = (path, blob)
-        if key not in self.chapters:
-            self.chapters[key] = parse_chapter(path, self.bytes_of(blob), blob)
-        return self.chapters[key]
+        # Not kept in the persistent cache: decoding a whole chapter costs about what parsing
+        # it does; what is derived from chapters (changes, blame keys) is kept instead.
+        if (path, blob) not in self.chapters:
+            self.chapters[path, blob] = parse_chapter(path, self.bytes_of(blob), blob)
+        return self.chapters[path, blob]
+
+    def plain(self, parts: tuple[str, ...], compute: Callable[[], Any]) -> Any:
+        """A JSON value from the cache, else computed and kept."""
+        key = self.cache.key(*parts)
+        hit = self.cache.get(key)
+        if hit is None:
+            hit = compute()
+            self.cache.put(key, hit)
+        return hit
 
     def version(self, v: Version) -> Chapter:
         return self.chapter(v.path, v.blob)
+
+    def cached(self, parts: tuple[str, ...], compute: Callable[[], T]) -> T:
+        """A model value (dataclasses, tuples) from the cache, else computed and kept."""
+        key = self.cache.key(*parts)
+        hit = self.cache.get(key)
+        if hit is not None:
+            return cache.decode(hit)  # type: ignore[no-any-return]
+        value = compute()
+        self.cache.put(key, cache.encode(value))
+        return value
+
+    def diffs(self, pairs: list[tuple[str, str]]) -> list[tuple[gitio.FileChange, ...]]:
+        """Chapter files changed between each commit pair; git is asked only about pairs
+        not in the cache (commits never change, so neither does their difference)."""
+        prefix = self.manual.config.procedures
+        keys = [self.cache.key("step", old, new, prefix) for old, new in pairs]
+        found = [self.cache.get(k) for k in keys]
+        missing = [i for i, hit in enumerate(found) if hit is None]
+        fresh = gitio.diff_commits(self.manual.repo, [pairs[i] for i in missing], prefix)
+        for i, group in zip(missing, fresh, strict=True):
+            found[i] = [[c.path, c.old_blob, c.new_blob] for c in group if _is_chapter(c.path)]
+            self.cache.put(keys[i], found[i])
+        return [tuple(gitio.FileChange(p, o, n) for p, o, n in hit or ()) for hit in found]
+
+    def files(self, commit: str) -> dict[str, str]:
+        """Path -> blob of the chapter files at a commit."""
+        prefix = self.manual.config.procedures
+        key = self.cache.key("files", commit, prefix)
+        hit = self.cache.get(key)
+        if hit is None:
+            hit = {p: b for p, b in gitio.list_files(self.manual.repo, commit, prefix).items()
+                   if _is_chapter(p)}
+            self.cache.put(key, hit)
+        return dict(hit)
+
+    def notes(self, where: str, raw: bytes) -> tuple[Entry, ...]:
+        digest = hashlib.sha1(raw).hexdigest()
+        return self.cached(("notes", where, digest), lambda: parse_notes(where, raw))
 
 
 def front_matter_id(path: str, data: bytes) -> str | None:
@@ -173,11 +244,6 @@ def worktree_files(manual: Manual, reader: Reader) -> dict[str, str]:
     return out
 
 
-def _file_diff(old: dict[str, str], new: dict[str, str]) -> list[gitio.FileChange]:
-    return [gitio.FileChange(path=p, old_blob=old.get(p), new_blob=new.get(p))
-            for p in sorted(old.keys() | new.keys()) if old.get(p) != new.get(p)]
-
-
 @dataclass(frozen=True)
 class Timeline:
     """The states a history is read over, oldest first, and the files changed between each
@@ -188,38 +254,56 @@ class Timeline:
     steps: tuple[tuple[gitio.FileChange, ...], ...]  # steps[i]: states[i] -> states[i + 1]
 
 
-def open_release_state(manual: Manual) -> State:
+def open_release_state(records: list[Release]) -> State:
     """The working tree, named after the open release when there is one."""
-    drafts = [r for r in list_releases(manual.config) if r.status != "published"]
+    drafts = [r for r in records if r.status != "published"]
     if drafts:
         return State(name=drafts[-1].id, commit=None, release=None)
     return State(name=WORKTREE, commit=None)
 
 
-def timeline(manual: Manual, reader: Reader, at: str | None = None,
-             points: list[Point] | None = None) -> Timeline:
+def timeline(manual: Manual, reader: Reader, at: str | None = None) -> Timeline:
     """The published releases (up to `at`, a release or date), then the working tree when
     `at` is None."""
-    points = published(manual) if points is None else points
-    prefix = manual.config.procedures
+    points = reader.points()
     if at is not None:
         top = resolve(manual, at, points)
         points = points[: points.index(top) + 1]
     states = [State(name=p.id, commit=p.commit, release=p.release) for p in points]
-    pairs = [(a.commit, b.commit) for a, b in pairwise(points)]
-    steps = [tuple(c for c in group if _is_chapter(c.path))
-             for group in gitio.diff_commits(manual.repo, pairs, prefix)]
+    steps = reader.diffs([(a.commit, b.commit) for a, b in pairwise(points)])
+    files = reader.files(points[-1].commit) if points else {}
     if at is None:
-        files = worktree_files(manual, reader)
         if points:
-            last = {p: b for p, b in gitio.list_files(manual.repo, points[-1].commit,
-                                                      prefix).items() if _is_chapter(p)}
-            steps.append(tuple(_file_diff(last, files)))
-        states.append(open_release_state(manual))
-    else:
-        files = {p: b for p, b in gitio.list_files(manual.repo, points[-1].commit,
-                                                   prefix).items() if _is_chapter(p)}
+            step = _worktree_step(manual, reader, points[-1].commit, files)
+            steps.append(step)
+            for change in step:
+                if change.new_blob is None:
+                    files.pop(change.path)
+                else:
+                    files[change.path] = change.new_blob
+        else:
+            files = worktree_files(manual, reader)
+        states.append(open_release_state(reader.records()))
     return Timeline(states=tuple(states), top_files=files, steps=tuple(steps))
+
+
+def _worktree_step(manual: Manual, reader: Reader, commit: str, files: dict[str, str]
+                   ) -> tuple[gitio.FileChange, ...]:
+    """Chapter files changed from `commit` to the working tree; only files git reports as
+    changed are read (and hashed, so an edit undone by hand counts as no change)."""
+    out = []
+    for change in gitio.diff_worktree(manual.repo, commit, manual.config.procedures):
+        rel = PurePosixPath(change.path).relative_to(manual.config.procedures)
+        if not _is_chapter(change.path) or any(p.startswith(".") for p in rel.parts):
+            continue
+        new = change.new_blob
+        if new == "":
+            raw = (manual.root / change.path).read_bytes()
+            new = hashlib.sha1(b"blob %d\0" % len(raw) + raw).hexdigest()
+            reader.data[new] = raw
+        if new != files.get(change.path):
+            out.append(gitio.FileChange(change.path, files.get(change.path), new))
+    return tuple(out)
 
 
 def _find(reader: Reader, files: dict[str, str], chapter_id: str) -> tuple[str, str] | None:
@@ -306,17 +390,20 @@ def _renumberings(reader: Reader, changes: list[gitio.FileChange]
     came = {i: c for i, c in new_ids.items() if i is not None and i not in old_ids}
     if not gone or not came:
         return []
-    old = Snapshot(ref=None, commit=None, chapters=tuple(
-        reader.chapter(c.path, c.old_blob) for c in gone.values() if c.old_blob))
-    new = Snapshot(ref=None, commit=None, chapters=tuple(
-        reader.chapter(c.path, c.new_blob) for c in came.values() if c.new_blob))
-    out = []
-    for change in detect_changes(old, new):
-        if change.kind == "chapter.renumbered" and change.old_chapter in gone:
-            new_id = change.new_chapter or change.chapter or ""
-            if new_id in came:
-                out.append((gone[change.old_chapter], came[new_id], change.old_chapter, new_id))
-    return out
+
+    def ask_engine() -> list[list[str]]:
+        old = Snapshot(ref=None, commit=None, chapters=tuple(
+            reader.chapter(c.path, c.old_blob) for c in gone.values() if c.old_blob))
+        new = Snapshot(ref=None, commit=None, chapters=tuple(
+            reader.chapter(c.path, c.new_blob) for c in came.values() if c.new_blob))
+        return [[c.old_chapter or "", c.new_chapter or c.chapter or ""]
+                for c in detect_changes(old, new) if c.kind == "chapter.renumbered"]
+
+    sides = sorted(f"{c.path}\0{c.old_blob}\0{c.new_blob}" for c in [*gone.values(),
+                                                                    *came.values()])
+    digest = hashlib.sha1("\n".join(sides).encode()).hexdigest()
+    return [(gone[a], came[b], a, b) for a, b in reader.plain(("renumbered", digest), ask_engine)
+            if a in gone and b in came]
 
 
 def _step_back(reader: Reader, step: Iterable[gitio.FileChange], current: Loc) -> Loc | None:
@@ -359,8 +446,7 @@ def lineage(manual: Manual, chapter_id: str, at: str | None = None,
     chapter is followed back to that release (so `show CP1 --at 2021-10` finds the chapter
     that was CP01 in 2021)."""
     reader = reader or Reader(manual)
-    points = published(manual)
-    tl = timeline(manual, reader, at, points)
+    tl = timeline(manual, reader, at)
     if at is None:
         return trace(manual, reader, chapter_id, tl), reader
     try:
@@ -370,7 +456,7 @@ def lineage(manual: Manual, chapter_id: str, at: str | None = None,
     except ChapterError:
         pass
     top = tl.states[-1]
-    full = trace(manual, reader, chapter_id, timeline(manual, reader, None, points))
+    full = trace(manual, reader, chapter_id, timeline(manual, reader, None))
     kept = tuple(v for v in full.versions if v.state in tl.states)
     if not kept or kept[-1].state != top:
         raise ChapterError(f"chapter '{chapter_id}' did not exist in release {top.name}")
@@ -380,17 +466,18 @@ def lineage(manual: Manual, chapter_id: str, at: str | None = None,
 # --- entries ------------------------------------------------------------------------------
 
 
-def release_entries(manual: Manual, release_id: str, chapter_ids: Iterable[str]
-                    ) -> tuple[Entry, ...]:
+def release_entries(reader: Reader, release_id: str, chapter_ids: Iterable[str],
+                    manual_wide: bool = True) -> tuple[Entry, ...]:
     """Entries of a release for these chapter ids, and its manual-wide entries, as they stand
-    now (corrections included). Only the files needed are read."""
-    folder = notes_dir(manual.config, release_id)
+    now in the working tree (corrections included). Only the files needed are read."""
+    folder = notes_dir(reader.manual.config, release_id)
     out: list[Entry] = []
-    for stem in [*dict.fromkeys(chapter_ids), MANUAL_WIDE]:
+    stems = [*dict.fromkeys(chapter_ids), *([MANUAL_WIDE] if manual_wide else [])]
+    for stem in stems:
         path = folder / f"{stem}.yaml"
         if path.is_file():
-            out.extend(parse_notes(path.relative_to(manual.root).as_posix(),
-                                   path.read_bytes()))
+            out.extend(reader.notes(path.relative_to(reader.manual.root).as_posix(),
+                                    path.read_bytes()))
     return tuple(out)
 
 
@@ -447,20 +534,27 @@ def _names_chapter(entry: Entry, ids: set[str]) -> bool:
     return any(walk(anchor) for anchor in entry.anchors)
 
 
+def _chapter_changes(reader: Reader, previous: Version | None, version: Version
+                     ) -> tuple[Change, ...]:
+    """The engine's changes to one chapter in one step, from that chapter's two versions only
+    (change ids depend on nothing else)."""
+    if version.event == "first published":
+        return ()
+    this = (reader.version(version),)
+    if version.event == "removed":
+        return tuple(detect_changes(Snapshot(None, None, this), Snapshot(None, None, ())))
+    old = (reader.version(previous),) if previous is not None else ()
+    return tuple(detect_changes(Snapshot(None, None, old), Snapshot(None, None, this)))
+
+
 def revision(manual: Manual, reader: Reader, previous: Version | None,
              version: Version) -> Revision:
     state = version.state
     ids = [version.chapter_id, *([version.renamed_from] if version.renamed_from else [])]
-    entries = release_entries(manual, state.name, ids) if state.name != WORKTREE else ()
-    if version.event == "first published":
-        changes: tuple[Change, ...] = ()
-    elif version.event == "removed":
-        changes = tuple(detect_changes(Snapshot(None, None, (reader.version(version),)),
-                                       Snapshot(None, None, ())))
-    else:
-        old = (reader.version(previous),) if previous is not None else ()
-        changes = tuple(detect_changes(Snapshot(None, None, old),
-                                       Snapshot(None, None, (reader.version(version),))))
+    entries = release_entries(reader, state.name, ids) if state.name != WORKTREE else ()
+    before = (previous.path, previous.blob) if previous else ("", "")
+    changes = reader.cached(("changes", version.event, *before, version.path, version.blob),
+                            lambda: _chapter_changes(reader, previous, version))
     own = tuple(e for e in entries if e.chapter is not None)
     wide = [e for e in entries if e.chapter is None]
     covering = []
@@ -485,10 +579,10 @@ def revisions(manual: Manual, reader: Reader, lin: Lineage) -> list[Revision]:
     for v in lin.versions:
         if v.event != "unchanged":
             out.append(revision(manual, reader, previous, v))
-        elif v.state.name != WORKTREE:
-            rev = revision(manual, reader, previous, v)
-            if rev.entries:  # entries kept for a chapter whose text is back as it was
-                out.append(rev)
+        elif v.state.name != WORKTREE and release_entries(reader, v.state.name,
+                                                          [v.chapter_id], manual_wide=False):
+            # entries kept for a chapter whose text is back as it was
+            out.append(revision(manual, reader, previous, v))
         previous = v
     return out
 
@@ -507,7 +601,7 @@ class ReleaseSummary:
 def release_log(manual: Manual) -> list[ReleaseSummary]:
     """Every release, newest first, with its entry counts."""
     out = []
-    for release in reversed(list_releases(manual.config)):
+    for release in reversed(Reader(manual).records()):
         entries = load_entries(manual.config, release.id)
         out.append(ReleaseSummary(
             release=release,
@@ -542,6 +636,7 @@ def chapter_log(manual: Manual, chapter_id: str) -> ChapterLog:
         last = lin.current
         gone = Version(lin.removed_in, last.chapter_id, last.path, last.blob, "removed")
         revs.append(revision(manual, reader, last, gone))
+    reader.cache.flush()
     title = reader.version(lin.current).title
     return ChapterLog(lineage=lin, revisions=tuple(reversed(revs)), title=title)
 
@@ -612,18 +707,16 @@ def explain_between(manual: Manual, change_set: ChangeSet,
     one up to the later one, grouped by chapter under the chapter's id in the later release
     (entries made under an id the chapter had before a renumbering are followed to it).
     None when either side is not a published release."""
-    points = published(manual)
+    reader = Reader(manual)
+    points = reader.points()
     index = {p.id: i for i, p in enumerate(points)}
     if change_set.from_ref not in index or change_set.to_ref not in index:
         return None
     lo, hi = sorted((index[change_set.from_ref], index[change_set.to_ref]))
     span = points[lo: hi + 1]
-    reader = Reader(manual)
-    steps = gitio.diff_commits(manual.repo, [(a.commit, b.commit) for a, b in pairwise(span)],
-                               manual.config.procedures)
+    steps = reader.diffs([(a.commit, b.commit) for a, b in pairwise(span)])
     renames: list[dict[str, str]] = [
-        {old_id: new_id for _b, _a, old_id, new_id in
-         _renumberings(reader, [c for c in step if _is_chapter(c.path)])}
+        {old_id: new_id for _b, _a, old_id, new_id in _renumberings(reader, list(step))}
         for step in steps]
     order: dict[str, int] = {}
     titles: dict[str, str] = {}
@@ -652,6 +745,7 @@ def explain_between(manual: Manual, change_set: ChangeSet,
         known[None] = {chapter} if wide else set()
     keys = [k for k in groups if groups[k] and (chapter is None or chapter in known[k])]
     keys.sort(key=lambda k: (k is None, order.get(k or "", len(order)), k or ""))
+    reader.cache.flush()
     return Between(releases=tuple(p.id for p in span[1:]), groups=tuple(
         Explanation(chapter=k, title=titles.get(k or "", "") if k else "Across the manual",
                     entries=tuple(groups[k])) for k in keys))

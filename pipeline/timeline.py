@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from pipeline import gitio
 from pipeline.errors import RefError
 from pipeline.manual import Manual
 from pipeline.models import Release
@@ -28,10 +29,12 @@ class Point:
         return self.release.id
 
 
-def published(manual: Manual) -> list[Point]:
+def published(manual: Manual, records: list[Release] | None = None) -> list[Point]:
     """Every published release, oldest first (by date, then id)."""
-    return [Point(release=r, commit=base_commit(manual.config, manual.repo, r.id))
-            for r in list_releases(manual.config) if r.status == "published"]
+    records = list_releases(manual.config) if records is None else records
+    return [Point(release=r, commit=gitio.resolve(manual.repo, r.source_commit)
+                  if r.source_commit else base_commit(manual.config, manual.repo, r.id))
+            for r in records if r.status == "published"]
 
 
 def parse_date(text: str) -> dt.date | None:

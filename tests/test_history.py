@@ -3,10 +3,15 @@ through a retitling, a renumbering and a move to another folder."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
+import pytest
 from conftest import ManualRepo
-from history_fixture import build_history
+from history_fixture import Note, build_history, chapter, cp1_text, in_chapter, publish
+
+from pipeline import cache
+from pipeline.models import Change, Entry, Place, Segment
 
 
 def test_log_lists_every_release_newest_first(manual: ManualRepo) -> None:
@@ -149,3 +154,40 @@ def test_log_unknown_chapter_is_an_error(manual: ManualRepo) -> None:
     assert result.exit_code == 2
     assert result.output == ("Error: unknown chapter 'CP99' (not in the manual now nor in any "
                              "published release)\n")
+
+
+def test_the_cache_never_serves_a_stale_answer(manual: ManualRepo,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    build_history(manual)
+    cached = manual.run("blame", "CP1").output
+    assert (manual.root / ".git/editorial/cache.sqlite").is_file()
+    assert manual.run("blame", "CP1").output == cached  # answered from the cache
+    monkeypatch.setenv("EDITORIAL_CACHE", "0")
+    assert manual.run("blame", "CP1").output == cached
+    monkeypatch.delenv("EDITORIAL_CACHE")
+    # New words in the notes and a new release: both show at once.
+    notes = manual.root / "releases/2024-09/notes/CP1.yaml"
+    notes.write_text(notes.read_text().replace("could not be met at weekends",
+                                               "was never met at weekends"))
+    chapter(manual, "CP1", "Recognising Abuse and Neglect",
+            cp1_text("extrafamilial harm", "within one working day")
+            + "\n        3.1 New text.\n",
+            path="procedures/part-a/cp1.md")
+    publish(manual, "2025-03", "2025-03-10", base="2024-09", notes=[
+        Note("A new paragraph 3.1.", "It was missing.", in_chapter("CP1"), chapter="CP1")])
+    fresh = manual.run("blame", "CP1", "--json")
+    rows = json.loads(fresh.output)["rows"]
+    assert rows[3]["why"] == "Same-day sharing was never met at weekends."
+    assert (rows[-1]["text"], rows[-1]["release"], rows[-1]["why"]) == (
+        "3.1 New text.", "2025-03", "It was missing.")
+
+
+def test_cache_values_come_back_as_the_same_models() -> None:
+    when = dt.datetime(2024, 1, 10, 9, 0, tzinfo=dt.UTC)
+    entry = Entry(id="e-1", summary="S", why="W", significance="major", changes=("a", "b"),
+                  chapter="CP1", corrections=(("correction", (("at", when), ("by", "A"))),))
+    change = Change(id="c", kind="term.swept", chapter=None, location="2 places",
+                    redline=(Segment("delete", "x"), Segment("insert", "y")),
+                    places=(Place("CP1", "paragraph 1.1", 9),), detail=(("places", 2),))
+    for value in (entry, change, (entry, change)):
+        assert cache.decode(json.loads(json.dumps(cache.encode(value)))) == value

@@ -59,13 +59,16 @@ def log(state: State, chapter: str | None, as_json: bool) -> None:
             return
         if not summaries:
             click.echo("No releases yet (start one with 'editorial release start ID').")
+        lines = []
         for s in summaries:
             r = s.release
-            click.echo(f"{r.id}  {r.title}  ({r.date}, {r.status})")
-            click.echo(f"  Approved by: {approvals_text(r)}")
             corrected = f"; {s.corrections} correction{'s' * (s.corrections != 1)}" \
                 if s.corrections else ""
-            click.echo(f"  Entries: {s.major} major, {s.minor} minor{corrected}")
+            lines += [f"{r.id}  {r.title}  ({r.date}, {r.status})",
+                      f"  Approved by: {approvals_text(r)}",
+                      f"  Entries: {s.major} major, {s.minor} minor{corrected}"]
+        if lines:
+            click.echo("\n".join(lines))
         return
     chapter_log = history.chapter_log(m, chapter)
     if as_json:
@@ -150,19 +153,18 @@ def blame(state: State, chapter: str, at: str | None, as_json: bool) -> None:
         _json(blame_mod.blame_json(result))
         return
     top = result.chapter
-    click.echo(f"{top.id} {top.title} ({top.path})")
+    lines = [f"{top.id} {top.title} ({top.path})"]
     for row in result.rows:
-        click.echo("")
-        click.echo(f"{row.version.state.label} | {row.location}")
-        click.echo("\n".join(_wrap(row.text, "    ")))
+        lines += ["", f"{row.version.state.label} | {row.location}", *_wrap(row.text, "    ")]
         if row.first_published:
-            click.echo("  first published")
+            lines.append("  first published")
         elif row.version.state.release is None:
-            click.echo("  not yet released")
+            lines.append("  not yet released")
         elif row.why:
-            click.echo("\n".join(_wrap(f"Why: {row.why}", "  ")))
+            lines += _wrap(f"Why: {row.why}", "  ")
         else:
-            click.echo("  no entry explains this change")
+            lines.append("  no entry explains this change")
+    click.echo("\n".join(lines))
 
 
 @cli.command()
