@@ -244,7 +244,8 @@ def _modified(sa: _Side, sb: _Side, i: int, j: int) -> list[Piece]:
 
 def link_changes(sa: _Side, sb: _Side, i: int, j: int) -> list[Piece]:
     """Links of two paired blocks. A link whose text stays and whose target changes is
-    `link.changed`; the other links only on one side are `link.added` / `link.removed`.
+    `link.changed`; so are links that took the places of as many others in running text;
+    the other links only on one side are `link.added` / `link.removed`.
     Links are compared as (text, url) pairs, so a link whose text was edited along with the
     paragraph but whose target stayed is not a link change (the redline shows the text)."""
     old_links, new_links = sa.chapter.blocks[i].links, sb.chapter.blocks[j].links
@@ -261,6 +262,14 @@ def link_changes(sa: _Side, sb: _Side, i: int, j: int) -> list[Piece]:
                                    detail=(("text", link.text),))))
     if {lk.url for lk in gone} == {lk.url for lk in came} and gone:
         return out  # only link texts changed: the paragraph's redline says it
+    if (gone and len(gone) == len(came) and not link_only(sa.chapter.blocks[i])
+            and not link_only(sb.chapter.blocks[j])):
+        # In running text, the links that took the places of others are those links changed
+        # ("contact us [here](old)" -> "contact us [through the portal](new)").
+        out.extend(Piece(_base(sb, j, "link.changed", old=g.url, new=c.url,
+                               detail=(("text", c.text), ("old_text", g.text))))
+                   for g, c in zip(gone, came, strict=True))
+        return out
     out.extend(Piece(_base(sa, i, "link.removed", old=lk.url, detail=(("text", lk.text),)))
                for lk in gone)
     out.extend(Piece(_base(sb, j, "link.added", new=lk.url, detail=(("text", lk.text),)))

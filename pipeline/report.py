@@ -73,9 +73,17 @@ def describe(change: Change) -> str:
     if change.kind == "term.swept":
         where = ", ".join(change.chapters)
         return f"'{change.old}' now '{change.new}' ({len(change.places)} places: {where})"
+    if change.kind in ("heading.changed", "metadata.changed") and change.old is None:
+        return f"added '{change.new}'"
+    if change.kind in ("heading.changed", "metadata.changed") and change.new is None:
+        return f"removed '{change.old}'"
     if change.kind in ("chapter.retitled", "heading.changed", "chapter.renumbered",
-                       "chapter.moved"):
+                       "chapter.moved", "metadata.changed", "link.changed"):
         return f"'{change.old}' -> '{change.new}'"
+    if change.kind == "paragraph.moved":
+        text = change.new or ""
+        text = text if len(text) <= 50 else text[:47] + "..."
+        return f"{text} (moved from {moved_from(change)}{', edited' if change.redline else ''})"
     text = change.new if change.new is not None else change.old
     text = text or ""
     return text if len(text) <= 70 else text[:67] + "..."
@@ -109,16 +117,29 @@ def diff_text(config: Config, change_set: ChangeSet, color: bool = False) -> str
             lines.append(f"{_BOLD}{head}{_RESET}" if color else head)
             for change in group:
                 lines.append(f"{change.kind} at {change.location} [{change.id}]")
+                if change.kind == "paragraph.moved":
+                    lines.append(f"  moved from {moved_from(change)}")
                 if change.redline:
                     lines.append("  " + redline_text(change.redline, color))
                 elif change.kind == "term.swept":
                     lines.append("  " + describe(change))
+                elif change.kind == "paragraph.moved":
+                    lines.append(f"  {change.new}")
                 else:
                     if change.old is not None:
                         lines.append("  " + redline_text([Segment("delete", change.old)], color))
                     if change.new is not None:
                         lines.append("  " + redline_text([Segment("insert", change.new)], color))
+                if change.kind == "term.swept":
+                    lines.extend(f"  - {p.chapter}, {p.location}" for p in change.places)
     return "\n".join(lines)
+
+
+def moved_from(change: Change) -> str:
+    """Where a moved paragraph was: "section 'X', paragraph 2" (with the chapter if another)."""
+    detail = dict(change.detail)
+    origin = str(detail.get("from", ""))
+    return f"{detail['from_chapter']}, {origin}" if detail.get("from_chapter") else origin
 
 
 def diff_html(config: Config, change_set: ChangeSet) -> str:
