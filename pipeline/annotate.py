@@ -13,7 +13,7 @@ from typing import Any, Protocol
 
 from pipeline.errors import NotesError, ReleaseError
 from pipeline.manual import ChangeSet, Manual, release_changes
-from pipeline.merge import Anchor, MergedEntry, MergeResult, chapter_of, merge
+from pipeline.merge import MergedEntry, MergeResult, anchors_for, chapter_of, merge
 from pipeline.models import Change, Entry, Release, Segment
 from pipeline.notes import (
     SIGNIFICANCE,
@@ -176,7 +176,7 @@ def write_entry(ws: Workspace, change_ids: Sequence[str], summary: str, why: str
         "id": entry_id, "summary": summary.strip(), "why": why.strip() or None,
         "significance": significance, "changes": list(ids),
         "audience": list(audience) or None, "action": action.strip() or None,
-        "anchors": [Anchor.of(c).to_dict() for c in changes],
+        "anchors": [a.to_dict() for a in anchors_for(changes, ws.change_set.changes)],
     })
     save_notes(notes)
     return Written(entry_id, notes.where, ids)
@@ -197,7 +197,8 @@ def add_to_entry(ws: Workspace, entry_id: str, change_ids: Sequence[str]) -> Wri
     merged = ws.result.entry(entry_id)
     covered = [ws.change(c) for c in merged.live]
     ids = tuple(dict.fromkeys((*merged.changes, *(c.id for c in added))))
-    anchors = [*(a.to_dict() for a in merged.anchors), *(Anchor.of(c).to_dict() for c in added)]
+    anchors = [*(a.to_dict() for a in merged.anchors),
+               *(a.to_dict() for a in anchors_for(added, ws.change_set.changes))]
     source = ws.file_of(entry_id)
     path = notes_path(ws.manual.config, ws.release.id, target_chapter([*covered, *added]))
     if path == source.path:

@@ -2,16 +2,24 @@
 
 Pure: entries and changes in, a MergeResult out. An entry first keeps the change ids it names;
 a named id that is no longer detected (the paragraph was edited again, so its id moved on) is
-looked for again through the anchor the tool stored when the entry last saw it: same chapter,
-a kind of the same family, close text, place as a tie-breaker. Anything doubtful is left
-unmatched rather than guessed: an entry is never moved to a different change, and an entry
-that finds none of its changes is kept and marked orphaned, never dropped.
+looked for again through the anchor the tool stored when the entry last saw it:
+
+- a change with an old text (modified, deleted, moved, a heading, a row, a link removed or
+  changed, a sweep) is found again by that old text, exactly: it comes from the base release,
+  which does not move however often the paragraph is edited;
+- an insertion has only its new text, which does move: it is found again by close text, but
+  never as a change the tool already knew as another one (the anchor lists such near twins);
+- a chapter-level change (added, retitled, ...) by its chapter alone.
+
+Place (section, location) breaks ties; a tie it cannot break is left unmatched rather than
+guessed. An entry is never moved to a different change, and an entry that finds none of its
+changes is kept and marked orphaned, never dropped.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from difflib import SequenceMatcher
 from typing import Any
 
@@ -24,7 +32,7 @@ ANCHOR_TEXT_LIMIT = 300  # characters of text kept in an anchor: enough to re-fi
 SINGLE_PER_CHAPTER = ("chapter.added", "chapter.removed", "chapter.retitled", "chapter.moved",
                       "chapter.renumbered")
 # A paragraph edited hard enough may come back as deleted (+ inserted), or moved: still the
-# same paragraph, if its text says so.
+# same paragraph, if its old text says so.
 _FAMILIES = {
     "paragraph.inserted": "paragraph", "paragraph.deleted": "paragraph",
     "paragraph.modified": "paragraph", "paragraph.moved": "paragraph",
@@ -32,9 +40,11 @@ _FAMILIES = {
     "table.row.modified": "table.row",
     "link.added": "link", "link.removed": "link", "link.changed": "link",
 }
+# Their anchor text is the new text; every other kind's is the old text. A match across
+# kinds compares old text with old text only: a near copy inserted elsewhere is another change.
+_INSERTIONS = frozenset({"paragraph.inserted", "table.row.inserted", "link.added"})
 SAME_KIND_SIMILARITY = 0.6
 SAME_PLACE_SIMILARITY = 0.4  # enough when section and location both agree
-OTHER_KIND_SIMILARITY = 0.8
 _TIE = 1e-9
 
 
@@ -51,6 +61,8 @@ class Anchor:
     location: str = ""
     section: str = ""
     text: str = ""
+    # Insertions only: ids of other changes so alike that they could be taken for this one.
+    others: tuple[str, ...] = ()
 
     @staticmethod
     def of(change: Change) -> Anchor:
@@ -69,18 +81,23 @@ class Anchor:
         if not data.get("change") or not data.get("kind"):
             return None
         chapter = data.get("chapter")
+        others = data.get("others") or ()
         return Anchor(change=str(data["change"]), kind=str(data["kind"]),
                       chapter=None if chapter in (None, "") else str(chapter),
                       location=str(data.get("location") or ""),
-                      section=str(data.get("section") or ""), text=str(data.get("text") or ""))
+                      section=str(data.get("section") or ""), text=str(data.get("text") or ""),
+                      others=tuple(str(o) for o in others)
+                      if isinstance(others, list | tuple) else ())
 
-    def to_dict(self) -> dict[str, str]:
+    def to_dict(self) -> dict[str, Any]:
         """As written into the notes (empty fields left out)."""
-        out = {"change": self.change, "kind": self.kind}
+        out: dict[str, Any] = {"change": self.change, "kind": self.kind}
         for key in ("chapter", "location", "section", "text"):
             value = getattr(self, key)
             if value:
                 out[key] = value
+        if self.others:
+            out["others"] = list(self.others)
         return out
 
 
@@ -195,6 +212,7 @@ def merge(entries: Sequence[Entry], changes: Iterable[Change]) -> MergeResult:
                     f"entry {entry.id} names change '{cid}', which does not exist in this "
                     "release (see 'editorial changes')", entry.file, entry.line))
     found = _refind(lost, [c for c in changes if c.id not in claims], aliases)
+    twins = _near_twins(changes, {i for e in entries for i in e.changes} | set(found.values()))
     covered_by: dict[str, str] = {}
     merged = []
     for index, entry in enumerate(entries):
@@ -212,13 +230,39 @@ def merge(entries: Sequence[Entry], changes: Iterable[Change]) -> MergeResult:
         live = tuple(i for i in ids if i in by_id)
         for cid in live:
             covered_by[cid] = entry.id
-        new_anchors = tuple(Anchor.of(by_id[i]) if i in by_id else anchors[i]
+        new_anchors = tuple(replace(Anchor.of(by_id[i]), others=twins.get(i, ()))
+                            if i in by_id else anchors[i]
                             for i in ids if i in by_id or i in anchors)
         merged.append(MergedEntry(entry=entry, changes=tuple(ids), live=live,
                                   anchors=new_anchors, orphaned=bool(ids) and not live,
                                   followed=tuple(followed)))
     return MergeResult(changes=changes, entries=tuple(merged), covered_by=covered_by,
                        issues=tuple(issues))
+
+
+def anchors_for(covered: Sequence[Change], changes: Sequence[Change]) -> list[Anchor]:
+    """The anchors to write with a new entry covering `covered`, out of all `changes`."""
+    twins = _near_twins(tuple(changes), {c.id for c in covered})
+    return [replace(Anchor.of(c), others=twins.get(c.id, ())) for c in covered]
+
+
+def _near_twins(changes: tuple[Change, ...], wanted: set[str]) -> dict[str, tuple[str, ...]]:
+    """For each wanted insertion, the other insertions of its chapter close enough in text
+    to be taken for it later; remembered so that they never are."""
+    by_place: dict[tuple[str | None, str], list[Change]] = {}
+    for c in changes:
+        if c.kind in _INSERTIONS:
+            by_place.setdefault((chapter_of(c), c.kind), []).append(c)
+    out = {}
+    for c in changes:
+        if c.id in wanted and c.kind in _INSERTIONS:
+            text = Anchor.of(c).text
+            near = tuple(o.id for o in by_place[(chapter_of(c), c.kind)]
+                         if o.id != c.id and
+                         text_similarity(text, Anchor.of(o).text) >= SAME_PLACE_SIMILARITY)
+            if near:
+                out[c.id] = near
+    return out
 
 
 def _where(entry: Entry) -> str:
@@ -246,6 +290,8 @@ def _refind(lost: list[tuple[int, Anchor]], free: list[Change],
     for number, (_index, anchor) in enumerate(lost):
         chapter = aliases.get(anchor.chapter or "", anchor.chapter)
         for change in by_chapter.get(chapter, []):
+            if change.id in anchor.others:
+                continue
             score = similarity_score(anchor, Anchor.of(change))
             if score is not None:
                 scored.append((score, number, change.id))
@@ -272,23 +318,26 @@ def similarity_score(anchor: Anchor, candidate: Anchor) -> float | None:
     """How surely `candidate` is the change `anchor` was; None when it is not."""
     same_kind = anchor.kind == candidate.kind
     family = _FAMILIES.get(anchor.kind)
-    if not same_kind and (family is None or family != _FAMILIES.get(candidate.kind)):
+    if not same_kind and (family is None or family != _FAMILIES.get(candidate.kind)
+                          or anchor.kind in _INSERTIONS or candidate.kind in _INSERTIONS):
         return None
     if anchor.kind in SINGLE_PER_CHAPTER:
         return 1.0 if same_kind else None
     same_location = bool(anchor.location) and anchor.location == candidate.location
     same_section = anchor.section == candidate.section
-    if not anchor.text and not candidate.text:
-        return 0.9 if same_kind and same_location and same_section else None
+    place = 0.05 * same_location + 0.05 * same_section + 0.01 * same_kind
+    if anchor.kind not in _INSERTIONS:
+        # Old text from the base release: the same paragraph has exactly the same.
+        if anchor.text != candidate.text:
+            return None
+        if not anchor.text:
+            return 0.9 if same_kind and same_location and same_section else None
+        return 1.0 + place
     sim = text_similarity(anchor.text, candidate.text)
-    if same_kind:
-        ok = sim >= SAME_KIND_SIMILARITY or (
-            sim >= SAME_PLACE_SIMILARITY and same_location and same_section)
-    else:
-        ok = sim >= OTHER_KIND_SIMILARITY
-    if not ok:
-        return None
-    return sim + 0.05 * same_location + 0.05 * same_section + 0.01 * same_kind
+    if sim >= SAME_KIND_SIMILARITY or (
+            sim >= SAME_PLACE_SIMILARITY and same_location and same_section):
+        return sim + place
+    return None
 
 
 def text_similarity(a: str, b: str) -> float:
