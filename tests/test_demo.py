@@ -108,3 +108,39 @@ def test_rerun_replaces_the_previous_output_and_prints_paths(
     assert lines[-3] == f"Bulletin:            {result.bulletin}"
     assert lines[-2] == f"Complete list:       {result.complete_list}"
     assert lines[-1] == f"Highlighted chapter: {result.chapter}"
+
+
+def test_readme_walkthrough_publishes_a_first_bulletin(tmp_path: Path) -> None:
+    """Steps 3 to 10 of the README's walkthrough, as written there."""
+    from click.testing import CliRunner
+
+    from pipeline.cli import cli
+
+    source = tmp_path / "Documents"
+    source.mkdir()
+    (source / "cp1.md").write_text(
+        "# CP1 - Recognising Abuse and Neglect\n\n"
+        "## 1. Introduction\n\n"
+        "1.1 Everyone who works with children must act on a concern.\n", encoding="utf-8")
+    manual = tmp_path / "our-procedures"
+
+    def editorial(*args: str) -> str:
+        result = CliRunner().invoke(cli, ["-C", str(manual), *args], catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    editorial("init", str(manual), "--name", "Our Child Protection Procedures")
+    editorial("import", str(source / "cp1.md"), "--part", "core")
+    editorial("release", "start", "2024-09", "--date", "2024-09-30")
+    assert editorial("check").startswith("All checks passed")
+    editorial("approve", "--by", "A. Chair", "--role", "Chair of the Editorial Board")
+    subprocess.run(["git", "add", "-A"], cwd=manual, check=True)
+    subprocess.run(["git", "commit", "-q", "-m", "First edition, approved"], cwd=manual,
+                   check=True)
+    editorial("publish")
+    published = manual / "releases" / "2024-09" / "published"
+    bulletin = visible_text(published / "bulletin.html")
+    assert "Our Child Protection Procedures" in bulletin
+    assert "September 2024" in bulletin
+    assert (published / "complete-list.html").is_file()
+    assert "Recognising Abuse and Neglect" in visible_text(published / "chapters" / "CP1.html")
