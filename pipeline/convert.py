@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
+import io
 import logging
+import os
+import re
+import shutil
+import tempfile
+import threading
+import zipfile
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import pypandoc
 
-from pipeline.errors import ImportError_
+from pipeline.errors import ImportError_, PublishError
 
 # --- Import: documents in (.docx, .odt, .html, .md), GitHub-flavoured Markdown out ----------
 
@@ -128,3 +140,176 @@ def _pandoc_reason(message: str) -> str:
     _, _, said = message.partition("during conversion:")
     lines = [line.strip() for line in (said or message).splitlines() if line.strip()]
     return lines[0].removeprefix("[ERROR] ") if lines else "unknown error"
+
+
+# --- Output: rendered HTML out to DOCX, Markdown and PDF ------------------------------------
+
+# Plain GitHub Markdown: no raw HTML passes through to a reader of the .md files.
+MARKDOWN_WRITER = "gfm-raw_html"
+# pandoc's garbage collection grows faster than its input (a whole million-word manual takes
+# it half as long again as four quarters do), so chapters are converted in batches of about
+# a quarter of a million words: a handful of processes for a large manual, one for a small
+# one, never one per chapter.
+BATCH_CHARS = 2_500_000
+# Engines pandoc can drive, in the order we prefer them (HTML-based first: no TeX needed).
+PDF_ENGINES = ("weasyprint", "wkhtmltopdf", "typst", "tectonic", "xelatex", "lualatex",
+               "pdflatex")
+PDF_HELP = ("PDF skipped: no PDF engine found. Install one, e.g. 'pip install weasyprint' "
+            "or 'apt-get install wkhtmltopdf' (or a TeX engine: 'apt-get install "
+            "texlive-xetex'), then render again.")
+_TITLE = re.compile(r"<title>.*?</title>", re.DOTALL | re.IGNORECASE)
+_BODY = re.compile(r"<body[^>]*>(.*)</body>", re.DOTALL | re.IGNORECASE)
+_MAIN = re.compile(r"</?main\b", re.IGNORECASE)
+_W3CDTF = re.compile(r'(<dcterms:(?:created|modified) xsi:type="dcterms:W3CDTF">)[^<]*(<)')
+_ENV_LOCK = threading.Lock()
+
+
+@dataclass(frozen=True)
+class Conversion:
+    """One pandoc run: a document to `to` ("docx", "md" or "pdf"), or, for Markdown, several
+    HTML fragments converted together and split apart again (`names[i]` from `html[i]`)."""
+
+    to: str
+    names: tuple[str, ...]
+    html: tuple[str, ...]
+
+    @property
+    def size(self) -> int:
+        return sum(len(h) for h in self.html)
+
+
+def pdf_engine() -> str | None:
+    """The first PDF engine on PATH, or None."""
+    return next((e for e in PDF_ENGINES if shutil.which(e)), None)
+
+
+def body_of(document: str) -> str:
+    """The inside of <body>, for documents converted together with others. A <main> becomes
+    a <div>: pandoc reads only what is inside the <main> elements of a page, which would
+    lose the separators between the documents."""
+    match = _BODY.search(document)
+    inside = match.group(1) if match else document
+    return _MAIN.sub(lambda m: m.group(0).replace("main", "div"), inside)
+
+
+def markdown_batches(items: Sequence[tuple[str, str]]) -> list[Conversion]:
+    """(name, HTML) pairs grouped into as few Markdown conversions as BATCH_CHARS allows."""
+    batches: list[Conversion] = []
+    names: list[str] = []
+    parts: list[str] = []
+    size = 0
+    for name, document in items:
+        fragment = body_of(document)
+        if parts and size + len(fragment) > BATCH_CHARS:
+            batches.append(Conversion("md", tuple(names), tuple(parts)))
+            names, parts, size = [], [], 0
+        names.append(name)
+        parts.append(fragment)
+        size += len(fragment)
+    if parts:
+        batches.append(Conversion("md", tuple(names), tuple(parts)))
+    return batches
+
+
+@contextmanager
+def _source_date(epoch: int) -> Iterator[None]:
+    """SOURCE_DATE_EPOCH for the processes pandoc starts (a PDF engine dates its file by it)
+    and that pypandoc passes this process's environment to."""
+    with _ENV_LOCK:
+        saved = os.environ.get("SOURCE_DATE_EPOCH")
+        os.environ["SOURCE_DATE_EPOCH"] = str(epoch)
+        try:
+            yield
+        finally:
+            if saved is None:
+                os.environ.pop("SOURCE_DATE_EPOCH", None)
+            else:
+                os.environ["SOURCE_DATE_EPOCH"] = saved
+
+
+def _pandoc(source: str, to: str, extra: Sequence[str], name: str,
+            outputfile: Path | None = None) -> str:
+    try:
+        return pypandoc.convert_text(source, to, format="html", extra_args=list(extra),
+                                     outputfile=str(outputfile) if outputfile else None,
+                                     verify_format=False, sandbox=True)
+    except RuntimeError as exc:
+        raise PublishError(f"pandoc could not make it ({_pandoc_reason(str(exc))})",
+                           name) from None
+    except OSError as exc:
+        raise PublishError(f"cannot run pandoc ({exc.strerror or exc})", name) from None
+
+
+def _split_markdown(conversion: Conversion) -> dict[str, bytes]:
+    # The separators are paragraphs whose text no editor writes: a fixed word and a number
+    # derived from the batch's own text.
+    digest = hashlib.sha256("".join(conversion.html).encode("utf-8")).hexdigest()
+    token = f"EDITORIALSPLIT{int(digest[:10], 16)}"
+    joined = "".join(f"<p>{token}N{i}</p>\n{fragment}\n"
+                     for i, fragment in enumerate(conversion.html))
+    out = _pandoc(joined, MARKDOWN_WRITER, ["--wrap=none"], conversion.names[0])
+    pieces = re.split(rf"^{token}N(\d+)\s*$", out, flags=re.MULTILINE)
+    texts = {int(index): text.strip("\n") + "\n"
+             for index, text in zip(pieces[1::2], pieces[2::2], strict=True)}
+    if sorted(texts) != list(range(len(conversion.names))):
+        raise PublishError("pandoc's Markdown could not be split back into its documents",
+                           conversion.names[0])
+    return {name: texts[i].encode("utf-8") for i, name in enumerate(conversion.names)}
+
+
+def _binary(conversion: Conversion, workdir: Path, pdf: str | None,
+            epoch: int) -> dict[str, bytes]:
+    name = conversion.names[0]
+    target = workdir / Path(name).name
+    document = _TITLE.sub("", conversion.html[0])
+    extra = [f"--pdf-engine={pdf}"] if conversion.to == "pdf" and pdf else []
+    _pandoc(document, conversion.to, extra, name, outputfile=target)
+    data = target.read_bytes()
+    return {name: stamp_docx(data, epoch) if conversion.to == "docx" else data}
+
+
+def stamp_docx(data: bytes, epoch: int) -> bytes:
+    """The DOCX with its document dates set to `epoch`. In its sandbox pandoc reads no
+    clock and no SOURCE_DATE_EPOCH: it dates every file 1970, which Word would show."""
+    when = dt.datetime.fromtimestamp(epoch, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    source = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as target:
+        for info in source.infolist():
+            content = source.read(info)
+            if info.filename == "docProps/core.xml":
+                content = _W3CDTF.sub(rf"\g<1>{when}\g<2>", content.decode("utf-8")).encode()
+            target.writestr(info, content)
+    return out.getvalue()
+
+
+def run_conversions(conversions: Sequence[Conversion], epoch: int,
+                    progress: Callable[[str], None] | None = None,
+                    workers: int | None = None) -> dict[str, bytes]:
+    """Run every conversion, several at once (pandoc is single-threaded), largest first.
+
+    `epoch` (seconds, the release date) is stamped into DOCX and PDF files instead of the
+    time of the run, so that two renders of the same release give the same bytes."""
+    if not conversions:
+        return {}
+    pdf = pdf_engine() if any(c.to == "pdf" for c in conversions) else None
+    ordered = sorted(conversions, key=lambda c: -c.size)
+    out: dict[str, bytes] = {}
+    with tempfile.TemporaryDirectory(prefix="editorial-pandoc-") as tmp, _source_date(epoch):
+        workdir = Path(tmp)
+
+        def one(conversion: Conversion) -> dict[str, bytes]:
+            if conversion.to == "md":
+                result = _split_markdown(conversion)
+            else:
+                result = _binary(conversion, Path(tempfile.mkdtemp(dir=workdir)), pdf, epoch)
+            if progress is not None:
+                shown = conversion.names[0] if len(conversion.names) == 1 else \
+                    f"{len(conversion.names)} Markdown files"
+                progress(f"converted {shown}")
+            return result
+
+        with ThreadPoolExecutor(max_workers=workers or os.cpu_count() or 2) as pool:
+            for result in pool.map(one, ordered):
+                out.update(result)
+    return out

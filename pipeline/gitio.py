@@ -361,3 +361,12 @@ def diff_worktree(repo: git.Repo, commit: str, prefix: str) -> list[FileChange]:
 def git_dir(repo: git.Repo) -> Path:
     """The repository's .git folder (where tools keep what must never be committed)."""
     return Path(repo.git_dir)
+
+
+def restore_paths(repo: git.Repo, paths: Iterable[str]) -> None:
+    """Put `paths` back as HEAD has them, in the index and the working tree (what HEAD lacks
+    is unstaged and removed); paths git knows nothing of are left alone."""
+    known = [p for p in paths
+             if repo.git.ls_files("--", p) or repo.git.ls_tree("HEAD", "--", p)]
+    if known:
+        repo.git.restore("--source=HEAD", "--staged", "--worktree", "--", *known)
