@@ -136,9 +136,14 @@ def chapter_changes(old: Chapter, new: Chapter) -> list[Change]:
     """Changes of a chapter as a whole: id, file, part, title, front matter."""
     out = []
 
-    def add(kind: str, location: str, before: Any, after: Any, **fields: Any) -> None:
+    lines = dict(new.meta_lines)
+
+    def add(kind: str, location: str, before: Any, after: Any, key: str = "id",
+            **fields: Any) -> None:
+        # At the key's line in the new file (the old one's when the key was removed).
+        line = lines.get(key) or dict(old.meta_lines).get(key) or 1
         out.append(Change(id="", kind=kind, chapter=new.id, location=location, old=before,
-                          new=after, part=new.part, line=1, **fields))
+                          new=after, part=new.part, line=line, **fields))
 
     if old.id != new.id:
         add("chapter.renumbered", "chapter", old.id, new.id, old_chapter=old.id,
@@ -149,16 +154,16 @@ def chapter_changes(old: Chapter, new: Chapter) -> list[Change]:
         where = "part and file" if moved_file and moved_part else "part" if moved_part else "file"
         detail = (("old_part", old.part), ("new_part", new.part)) if moved_part else ()
         add("chapter.moved", where, old.path if moved_file else old.part,
-            new.path if moved_file else new.part, old_path=old.path, new_path=new.path,
-            detail=detail)
+            new.path if moved_file else new.part, key="part", old_path=old.path,
+            new_path=new.path, detail=detail)
     if old.title != new.title:
-        add("chapter.retitled", "title", old.title, new.title)
+        add("chapter.retitled", "title", old.title, new.title, key="title")
     before, after = old.meta_dict(), new.meta_dict()
     for key in dict.fromkeys([*after, *before]):
         if key in _OWN_KEYS or before.get(key) == after.get(key):
             continue
         add("metadata.changed", f"front matter '{key}'", render_value(before.get(key)),
-            render_value(after.get(key)), detail=(("key", key),))
+            render_value(after.get(key)), key=key, detail=(("key", key),))
     return out
 
 

@@ -21,6 +21,7 @@ from pipeline.models import Block, Chapter, Link
 _MD = MarkdownIt("commonmark").enable("table")
 _HANDLER = frontmatter.YAMLHandler()
 _FAST_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_TOP_KEY = re.compile(r"^([A-Za-z_][\w-]*)\s*:")
 
 # A paragraph number such as "4.21" (or "4.21." / "4.21)") opening a paragraph.
 _PARA_REF = re.compile(r"^(\d+(?:\.\d+)+)[.)]?(?=\s)")
@@ -90,6 +91,16 @@ def _load_yaml(text: str) -> Any:
         return yaml.safe_load(text)
 
 
+def _key_lines(text: str, body_offset: int) -> tuple[tuple[str, int], ...]:
+    """Line of each top-level front-matter key (changes to a key are reported at its line)."""
+    out = []
+    for number, line in enumerate(text.split("\n", body_offset)[:body_offset], start=1):
+        match = _TOP_KEY.match(line)
+        if match and number > 1:
+            out.append((match.group(1), number))
+    return tuple(out)
+
+
 def _front_matter_line(text: str, key: str) -> int | None:
     for number, line in enumerate(text.split("\n")[:200], start=1):
         if re.match(rf"^{re.escape(key)}\s*:", line):
@@ -128,6 +139,7 @@ def parse_chapter(path: str, data: bytes, blob: str | None = None) -> Chapter:
         owner=str(owner) if owner is not None else None,
         blob=blob or hashlib.sha1(data).hexdigest(),
         body_line=body_offset + 1,
+        meta_lines=_key_lines(text, body_offset),
     )
 
 

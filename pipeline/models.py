@@ -74,6 +74,7 @@ class Chapter:
     owner: str | None = None
     blob: str = ""  # git blob id (or sha1 of the bytes for working-tree files)
     body_line: int = 1  # file line on which the body starts
+    meta_lines: tuple[tuple[str, int], ...] = ()  # front-matter key -> its line in the file
 
     def meta_dict(self) -> dict[str, Any]:
         return dict(self.meta)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import click
@@ -117,6 +118,6 @@ def diff(state: State, ref_a: str, ref_b: str, chapter: str | None, fmt: str,
             page = page.replace("</body>", between_html(between) + "</body>")
         click.echo(page, nl=False)
     else:
-        color = click.get_text_stream("stdout").isatty()
+        color = sys.stdout.isatty()
         click.echo(diff_text(m.config, change_set, color=color)
                    + (between_text(between) if between else ""), color=color)
