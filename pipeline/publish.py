@@ -281,10 +281,24 @@ def recover(manual: Manual, release_id: str, progress: Progress = _quiet) -> str
     return None
 
 
+def _to_publish(manual: Manual) -> Release:
+    """The open release; or, when there is none, the newest one if a killed run marked it
+    published without making its tag (so a plain re-run finishes it)."""
+    try:
+        return open_release(manual.config)
+    except ReleaseError:
+        records = list_releases(manual.config)
+        last = records[-1] if records else None
+        if last is None or last.status != "published" \
+                or gitio.tag_exists(manual.repo, manual.config.tag_for(last.id)):
+            raise
+        return last
+
+
 def publish(manual: Manual, release_id: str | None = None, formats: Sequence[str] = (),
             progress: Progress = _quiet) -> Published:
     config, repo = manual.config, manual.repo
-    release = load_release(config, release_id) if release_id else open_release(config)
+    release = load_release(config, release_id) if release_id else _to_publish(manual)
     folder = release_dir(config, release.id)
     target = folder / PUBLISHED_DIR
     record_path = _rel(manual, folder / RELEASE_FILE)
