@@ -11,6 +11,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
+from ruamel.yaml.comments import CommentedSeq
+
 from pipeline.errors import NotesError, ReleaseError
 from pipeline.manual import ChangeSet, Manual, release_changes
 from pipeline.merge import MergedEntry, MergeResult, anchors_for, chapter_of, merge
@@ -219,6 +221,10 @@ def add_to_entry(ws: Workspace, entry_id: str, change_ids: Sequence[str]) -> Wri
 
 def _save_without(notes: NotesFile, entry_id: str) -> None:
     """Save a file an entry has been moved out of (save_notes refuses to lose entries)."""
+    if not notes.doc["entries"]:
+        # A fresh `[]`: ruamel cannot write an emptied list after a comment readably.
+        notes.doc["entries"] = CommentedSeq()
+        notes.doc["entries"].fa.set_flow_style()
     kept = replace(notes, entries=tuple(e for e in notes.entries if e.id != entry_id))
     save_notes(kept)
 

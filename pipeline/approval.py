@@ -85,13 +85,15 @@ def approve(manual: Manual, release: Release, by: str, role: str = "",
     previous = next((a for a in release.approvals if _same_person(a.by, by)), None)
     if previous is not None and previous.tree == state.tree:
         raise ReleaseError(f"already approved by '{previous.by}' (at {previous.at})", where)
+    # Unreadable notes are bad input (exit 2), as for every command but `check`.
+    workspace = open_workspace(manual, release=release)
     problems = run_checks(manual, release)
     if problems:
         raise ProblemsFound(f"cannot approve release {release.id}: {_count(problems)} "
                             "(see 'editorial check')", [str(p) for p in problems])
     # The tool's own bookkeeping (ids followed after re-edits, anchors) is written now, so
     # that a later `editorial changes` finds nothing to update and the approval stays current.
-    sync_notes(open_workspace(manual, release=release))
+    sync_notes(workspace)
     tree = content_tree(manual, release.id)
     approval = Approval(by=by, at=at or utc_now(), tree=tree, role=" ".join(role.split()))
     kept = tuple(a for a in release.approvals if a is not previous)

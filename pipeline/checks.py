@@ -20,6 +20,7 @@ from pipeline.models import Chapter, Entry, Release, Snapshot
 from pipeline.notes import NotesFile, notes_dir, open_notes_file
 
 SCHEMES = ("http", "https", "mailto", "tel", "ftp")
+_WHERE = re.compile(r"^(?P<file>[^:\s]+?)(?::(?P<line>\d+))?: (?P<what>.+)$", re.DOTALL)
 _HOST = re.compile(r"^[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+(:\d+)?$|^localhost(:\d+)?$")
 
 
@@ -215,7 +216,12 @@ def link_problem(root: Path, chapter: Chapter, url: str) -> str | None:
 def _templates(manual: Manual, release: Release) -> list[Problem]:
     """The publishing stage says whether its templates render this release."""
     try:
-        from pipeline.render import check_templates  # type: ignore[attr-defined]
-    except ImportError:
+        from pipeline.render import check_templates
+    except ImportError:  # a build without the publishing stage
         return []
-    return [Problem("", None, str(message)) for message in check_templates(manual, release)]
+    out = []
+    for message in check_templates(manual, release):
+        match = _WHERE.match(str(message))
+        out.append(Problem(match["file"], int(match["line"]) if match["line"] else None,
+                           match["what"]) if match else Problem("", None, str(message)))
+    return out

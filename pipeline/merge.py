@@ -233,8 +233,10 @@ def merge(entries: Sequence[Entry], changes: Iterable[Change]) -> MergeResult:
         new_anchors = tuple(replace(Anchor.of(by_id[i]), others=twins.get(i, ()))
                             if i in by_id else anchors[i]
                             for i in ids if i in by_id or i in anchors)
+        # Orphaned: it knew changes and none is left. Ids never known are an issue instead.
+        known = any(i in by_id or i in anchors for i in ids)
         merged.append(MergedEntry(entry=entry, changes=tuple(ids), live=live,
-                                  anchors=new_anchors, orphaned=bool(ids) and not live,
+                                  anchors=new_anchors, orphaned=known and not live,
                                   followed=tuple(followed)))
     return MergeResult(changes=changes, entries=tuple(merged), covered_by=covered_by,
                        issues=tuple(issues))

@@ -435,7 +435,7 @@ def render_document(where: str, doc: Any) -> str:
             if _plain(_yaml().load(tidy)) != _plain(_yaml().load(text)):
                 return text
         except YAMLError:
-            return text
+            return text  # save_notes reads it back and refuses it if it does not parse
     return tidy
 
 
@@ -447,7 +447,11 @@ def save_notes(notes: NotesFile) -> bool:
     text = render_document(notes.where, notes.doc)
     if notes.raw is not None and text.encode("utf-8") == notes.raw:
         return False
-    written = entries_of(notes.where, _yaml().load(text))
+    try:
+        written = entries_of(notes.where, _yaml().load(text))
+    except (YAMLError, NotesError) as exc:
+        raise NotesError(f"refusing to write: the result would not read back ({exc})",
+                         notes.where) from None
     lost = {e.id for e in notes.entries} - {e.id for e in written}
     if lost:
         raise NotesError(f"refusing to write: entries {', '.join(sorted(lost))} would be lost",

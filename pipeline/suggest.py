@@ -124,8 +124,9 @@ def _duty_change(edit: WordEdit) -> tuple[str, str] | None:
 
 
 def _numbers(words: Sequence[str]) -> list[str]:
-    return [w for w in words if any(ch.isdigit() for ch in w) or w.lower() in NUMBER_WORDS
-            or w.lower() in TIME_WORDS]
+    """Numbers first ("two" says more than "weeks"), then units of time."""
+    numbers = [w for w in words if any(ch.isdigit() for ch in w) or w.lower() in NUMBER_WORDS]
+    return numbers + [w for w in words if w.lower() in TIME_WORDS]
 
 
 def _excerpt(text: str | None) -> str:

@@ -10,6 +10,13 @@ from conftest import ManualRepo
 RELEASE = "2023-09"
 NOTES = f"releases/{RELEASE}/notes"
 
+# The ids the engine gives the edits of `edit_all` (stable: same texts, same ids).
+RETITLE = "CP1-retitled-dd2966f4"
+SPELLING = "CP1-mod-3a85af34"
+DUTY = "CP3-mod-0ca7e57f"
+TIMESCALE = "CP3-mod-23bafed3"
+LINK = "CP3-link-add-af4644df"
+
 CP1 = """\
     Practitioners should recieve training every year.
 
@@ -81,4 +88,11 @@ def start_release(manual: ManualRepo) -> ManualRepo:
     result = manual.run("release", "start", RELEASE, "--base", "base", "--date", "2023-09-01")
     assert result.exit_code == 0, result.output
     manual.commit("start 2023-09")
+    return manual
+
+
+def start_edited(manual: ManualRepo) -> ManualRepo:
+    """`start_release`, then the edits of `edit_all` in the working tree."""
+    start_release(manual)
+    edit_all(manual)
     return manual

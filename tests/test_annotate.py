@@ -7,21 +7,14 @@ import sys
 
 import pytest
 from conftest import ManualRepo
-from notes_fixture import NOTES, edit, edit_all, read, start_release
+from notes_fixture import DUTY, LINK, NOTES, RETITLE, SPELLING, TIMESCALE, edit, read, start_edited
 
-RETITLE = "CP1-retitled-dd2966f4"
-SPELLING = "CP1-mod-3a85af34"
-DUTY = "CP3-mod-0ca7e57f"
-TIMESCALE = "CP3-mod-23bafed3"
-LINK = "CP3-link-add-af4644df"
 SP = " "  # a prompt answered with Enter ends in a space
 
 
 @pytest.fixture
 def edited(manual: ManualRepo) -> ManualRepo:
-    start_release(manual)
-    edit_all(manual)
-    return manual
+    return start_edited(manual)
 
 
 def test_changes_lists_what_still_needs_an_entry_with_suggestions(edited: ManualRepo) -> None:
