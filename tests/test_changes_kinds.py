@@ -285,3 +285,11 @@ def test_ids_have_the_documented_shape_and_repeat_suffix(manual: ManualRepo) -> 
 def test_every_kind_is_in_the_vocabulary(manual: ManualRepo) -> None:
     from pipeline.changes import SHORT_KINDS
     assert set(SHORT_KINDS) == set(CHANGE_KINDS)
+
+
+def test_a_section_moved_is_its_paragraphs_moved(manual: ManualRepo) -> None:
+    one = "## Consent\n\nConsent should be sought from the family before any referral is made.\n"
+    two = "## Timescales\n\nThe assessment should be completed within forty five working days.\n"
+    changes = two_releases(manual, {"CP3": ("Enquiries", one + "\n" + two)},
+                           {"CP3": ("Enquiries", two + "\n" + one)})
+    assert brief(changes) == [("paragraph.moved", "CP3", "section 'Timescales', paragraph 1")]

@@ -96,3 +96,12 @@ def test_a_redline_holds_both_texts(old: str, new: str) -> None:
     # runs alternate: never two of the same kind side by side
     assert all(a.op != b.op for a, b in pairwise(segments))
     assert word_diff(old, new) == segments  # the same on every run
+
+
+def test_terminal_redline_is_coloured() -> None:
+    from pipeline.report import redline_text
+
+    segments = word_diff("made at the meeting", "made by social care at the meeting")
+    assert redline_text(segments) == "made {+by social care +}at the meeting"
+    assert redline_text(segments, color=True) == (
+        "made \x1b[32m{+by social care +}\x1b[0mat the meeting")
