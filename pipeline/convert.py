@@ -230,7 +230,9 @@ def _source_date(epoch: int) -> Iterator[None]:
 def _pandoc(source: str, to: str, extra: Sequence[str], name: str,
             outputfile: Path | None = None) -> str:
     try:
-        return pypandoc.convert_text(source, to, format="html", extra_args=list(extra),
+        # --quiet: an image that cannot be fetched (the sandbox fetches none) is expected.
+        return pypandoc.convert_text(source, to, format="html",
+                                     extra_args=["--quiet", *extra],
                                      outputfile=str(outputfile) if outputfile else None,
                                      verify_format=False, sandbox=True)
     except RuntimeError as exc:

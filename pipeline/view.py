@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import re
 import tomllib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -81,6 +82,7 @@ class ReleaseInfo:
     date_text: str
     month_year: str
     base: str | None
+    base_label: str  # "the March 2023 release", or the git ref it was compared with
     first: bool  # no base: the manual's first publication
     introduction: Rich
 
@@ -408,9 +410,14 @@ def _touches(change: ChangeView, chapter_id: str) -> bool:
 def build_view(data: ReleaseData) -> ReleaseView:
     config, record, change_set = data.config, data.release, data.change_set
     date_text, month_year = _dates(record.date)
+    past_titles = {p.record.id: plain(p.record.title) for p in data.past}
+    base = record.base
+    label = f"the {past_titles[base]} release" if base in past_titles else \
+        (base[:12] if base and re.fullmatch(r"[0-9a-f]{40}", base) else base or "")
     info = ReleaseInfo(id=record.id, title=plain(record.title), date=record.date,
-                       date_text=date_text, month_year=month_year, base=record.base,
-                       first=record.base is None, introduction=rich(data.introduction))
+                       date_text=date_text, month_year=month_year, base=base,
+                       base_label=label, first=base is None,
+                       introduction=rich(data.introduction))
     covered = {c: e.id for e in data.entries for c in e.changes}
     changes = tuple(_change_view(c, covered) for c in change_set.changes)
     by_id = {c.id: c for c in changes}
