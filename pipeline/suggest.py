@@ -16,7 +16,8 @@ from difflib import SequenceMatcher
 from pipeline.models import Change
 
 DUTY_WORDS = frozenset({"must", "should", "may", "shall", "might", "ought", "required",
-                        "mandatory", "optional", "cannot", "can", "need", "needs", "not"})
+                        "require", "requires", "mandatory", "optional", "cannot", "can",
+                        "need", "needs", "not"})
 # "not" counts only next to a duty word ("must not"); see _duty_change.
 _CORE_DUTY = DUTY_WORDS - {"not", "can", "need", "needs"}
 _WORDS = str.split  # word lists below read as prose
@@ -28,7 +29,8 @@ TIME_WORDS = frozenset(_WORDS(
     "hour hours day days week weeks fortnight fortnightly month months year years weekly "
     "monthly annually annual daily yearly quarterly immediately working"))
 _TOKEN = re.compile(r"\w+(?:['’.-]\w+)*|[^\w\s]")
-_PARA_REF = re.compile(r"^\s*\d+(?:\.\d+)+[.)]?\s+")
+# A paragraph or heading number ("4.21", "4.", "4)") is where the text is, not what it says.
+_PARA_REF = re.compile(r"^\s*\d+(?:\.\d+)*[.)]?\s+")
 _REF_IN_LOCATION = re.compile(r"paragraph (\d+(?:\.\d+)+)")
 _EXCERPT_WORDS = 12
 
@@ -153,6 +155,11 @@ def _detail(change: Change, key: str) -> str:
 
 def suggest(change: Change) -> Suggestion:
     """A draft summary and significance for one change."""
+    s = _suggest(change)
+    return Suggestion(s.summary[:1].upper() + s.summary[1:], s.significance, s.reason)
+
+
+def _suggest(change: Change) -> Suggestion:
     kind = change.kind
     see = see_paragraph(change)
     if kind == "chapter.added":
@@ -174,8 +181,7 @@ def suggest(change: Change) -> Suggestion:
         return Suggestion(f"Chapter renumbered: {old} is now {new}", "minor",
                           "renumbered only; the text is unchanged")
     if kind == "heading.changed":
-        return _text_change(change, f"Heading '{change.old}' is now '{change.new}'",
-                            default=("minor", "a heading changed"))
+        return _heading(change)
     if kind in ("paragraph.inserted", "table.row.inserted"):
         what = "Added" if kind == "paragraph.inserted" else "Table row added"
         return _new_or_removed(change, f"{what}{_in_section(change)}: "
@@ -199,6 +205,26 @@ def suggest(change: Change) -> Suggestion:
         return _text_change(change, f"References to '{change.old}' now say '{change.new}' "
                             f"in {where}", default=("minor", "terminology brought up to date"))
     return Suggestion(f"Updated: {change.location}", "minor", "no rule for this kind")
+
+
+def _heading(change: Change) -> Suggestion:
+    if not change.old:
+        return Suggestion(f"New section: '{change.new}'", "minor",
+                          "a heading; its paragraphs are changes of their own")
+    if not change.new:
+        return Suggestion(f"Section heading removed: '{change.old}'", "minor",
+                          "a heading; its paragraphs are changes of their own")
+    if _number_of(change.old) != _number_of(change.new) and \
+            word_edit(change.old, change.new).punctuation_only:
+        return Suggestion(f"Section renumbered: '{change.old}' is now '{change.new}'", "minor",
+                          "renumbered only")
+    return _text_change(change, f"Heading '{change.old}' is now '{change.new}'",
+                        default=("minor", "a heading changed"))
+
+
+def _number_of(text: str | None) -> str:
+    match = _PARA_REF.match(text or "")
+    return match.group(0).strip() if match else ""
 
 
 def _text_change(change: Change, summary: str, default: tuple[str, str]) -> Suggestion:
@@ -237,6 +263,11 @@ def _new_or_removed(change: Change, summary: str, text: str | None,
 def _modified(change: Change, see: str) -> Suggestion:
     edit = word_edit(change.old or "", change.new or "")
     row = "Table row" if change.kind == "table.row.modified" else ""
+    renumbered = _number_of(change.old) != _number_of(change.new)
+    if edit.punctuation_only and renumbered and not row and \
+            _PARA_REF.sub("", change.old or "") == _PARA_REF.sub("", change.new or ""):
+        return Suggestion(f"Paragraph {_number_of(change.old).rstrip('.)')} is now "
+                          f"{_number_of(change.new).rstrip('.)')}", "minor", "renumbered only")
     if edit.punctuation_only:
         what = "Table row: punctuation corrected" if row else "Punctuation corrected"
         return Suggestion(f"{what}{_in_section(change)}.{see}", "minor",
@@ -248,6 +279,9 @@ def _modified(change: Change, see: str) -> Suggestion:
     duty = _duty_change(edit)
     if duty:
         old, new = duty
+        if max(len(old.split()), len(new.split())) > 6:  # a rewrite that touches a duty
+            return Suggestion(f"Updated{_in_section(change)}: {_pair_text(edit)}.{see}",
+                              "major", "reworded, with a change of duty word")
         return Suggestion(f"Now says '{new}' where it said '{old}'.{see}", "major",
                           _duty_reason(duty))
     numbers = _numbers(edit.removed + edit.added)
@@ -263,7 +297,8 @@ def _modified(change: Change, see: str) -> Suggestion:
 
 def _pair_text(edit: WordEdit) -> str:
     old, new = edit.pairs[0]
-    more = f" (and {len(edit.pairs) - 1} more edits)" if len(edit.pairs) > 1 else ""
+    extra = len(edit.pairs) - 1
+    more = f" (and {extra} more edit{'s' if extra > 1 else ''})" if extra else ""
     if not edit.removed:
         return f"now includes '{_clip_words(' '.join(edit.added))}'{more}"
     if not edit.added:

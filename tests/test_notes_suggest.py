@@ -75,9 +75,21 @@ def test_suggestions(change: Change, summary: str, significance: str, reason: st
                                          "reason": reason}
 
 
-def test_a_paragraph_number_alone_is_not_a_changed_number() -> None:
-    s = suggest(c("paragraph.modified", "4.21 The worker visits.", "4.22 The worker visits."))
-    assert s.significance == "minor"
+def test_numbers_that_say_where_are_not_changed_numbers() -> None:
+    para = suggest(c("paragraph.modified", "4.21 The worker visits.", "4.22 The worker visits."))
+    assert (para.summary, para.significance) == ("Paragraph 4.21 is now 4.22", "minor")
+    heading = suggest(c("heading.changed", "4. Scrutiny", "5. Scrutiny", "heading '5. Scrutiny'"))
+    assert (heading.summary, heading.significance) == (
+        "Section renumbered: '4. Scrutiny' is now '5. Scrutiny'", "minor")
+    added = suggest(c("heading.changed", None, "4. The Serious Violence Duty", "heading"))
+    assert added.summary == "New section: '4. The Serious Violence Duty'"
+    removed = suggest(c("heading.changed", "Covid-19", None, "heading"))
+    assert removed.summary == "Section heading removed: 'Covid-19'"
+
+
+def test_require_is_a_duty_word() -> None:
+    s = suggest(c("paragraph.inserted", None, "The duty requires the police to plan.", "x"))
+    assert (s.significance, s.reason) == ("major", "new text with a duty word ('requires')")
 
 
 def test_group_of_links() -> None:
