@@ -71,7 +71,7 @@ def split_front_matter(path: str, text: str) -> tuple[dict[str, Any], str, int]:
         meta = _load_yaml(fm_text) if fm_text.strip() else {}
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 2 if mark is not None else 1
+        line = mark.line + 1 if mark is not None else 1
         problem = getattr(exc, "problem", None) or "invalid YAML"
         raise ChapterError(f"invalid front matter: {problem}", path, line) from None
     if not isinstance(meta, dict):

@@ -179,7 +179,7 @@ BAD_FILES = [
      "Error: procedures/cp4.md:1: missing front matter (a chapter starts with '---', then id, "
      "title and part)"),
     ("invalid YAML", "---\nid: CP4\ntitle: [unclosed\npart: A\n---\n\nText.\n",
-     "Error: procedures/cp4.md:5: invalid front matter: expected ',' or ']', but got ':'"),
+     "Error: procedures/cp4.md:4: invalid front matter: expected ',' or ']', but got ':'"),
     ("missing id", "---\ntitle: Other\npart: A\n---\n\nText.\n",
      "Error: procedures/cp4.md: front matter has no 'id'"),
     ("missing title", "---\nid: CP4\npart: A\n---\n\nText.\n",

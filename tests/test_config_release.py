@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from click.testing import CliRunner
+from conftest import ManualRepo
 
 from pipeline.cli import cli
 from pipeline.config import find_root, load_config
-from tests.conftest import ManualRepo
 
 
 def test_init_makes_a_manual_in_a_git_repo(tmp_path: Path) -> None:

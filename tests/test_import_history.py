@@ -9,12 +9,12 @@ from pathlib import Path
 
 import docx
 from click.testing import CliRunner, Result
+from conftest import ManualRepo
 
 from pipeline.cli import cli
 from pipeline.config import load_config
 from pipeline.gitio import open_repo
 from pipeline.snapshot import read_snapshot
-from tests.conftest import ManualRepo
 
 DATA = Path(__file__).parent / "data" / "import" / "site-policy"
 
@@ -276,7 +276,7 @@ def test_a_bad_file_in_a_later_version_commits_nothing(manual: ManualRepo,
 
     assert result.exit_code == 2
     assert result.output.splitlines()[-1] == (
-        f"Error: {tmp_path / '2020-07' / 'a.md'}:4: invalid front matter: expected ',' or ']', "
+        f"Error: {tmp_path / '2020-07' / 'a.md'}:3: invalid front matter: expected ',' or ']', "
         "but got '<stream end>'")
     assert manual.git("rev-parse", "HEAD") == head
     assert manual.git("tag") == ""

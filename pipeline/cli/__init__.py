@@ -3,6 +3,7 @@ calls one core function and prints; errors from the core become one `Error: ...`
 
 from __future__ import annotations
 
+import importlib
 import sys
 from pathlib import Path
 from typing import Any
@@ -31,7 +32,30 @@ class State:
         return self._manual
 
 
+# Which module defines each command. Modules are imported only when their command runs, so
+# `editorial changes` does not pay for jinja2, pandoc and feed libraries it never uses.
+_COMMAND_MODULES = {
+    "init": "manual_cmds", "release": "manual_cmds", "changes": "manual_cmds",
+    "diff": "manual_cmds",
+    "annotate": "notes_cmds", "status": "notes_cmds", "check": "notes_cmds",
+    "approve": "notes_cmds",
+    "render": "publish_cmds", "publish": "publish_cmds",
+    "log": "history_cmds", "blame": "history_cmds", "show": "history_cmds",
+    "verify": "history_cmds",
+    "import": "import_cmds", "import-history": "import_cmds",
+}
+
+
 class EditorialGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(_COMMAND_MODULES) | set(self.commands))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        module = _COMMAND_MODULES.get(cmd_name)
+        if cmd_name not in self.commands and module is not None:
+            importlib.import_module(f"pipeline.cli.{module}")
+        return self.commands.get(cmd_name)
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
@@ -58,12 +82,3 @@ def cli(ctx: click.Context, directory: Path | None) -> None:
 def main() -> None:
     cli(prog_name="editorial")
 
-
-# Commands register themselves on `cli` when their module is imported.
-from pipeline.cli import (  # noqa: E402,F401
-    history_cmds,
-    import_cmds,
-    manual_cmds,
-    notes_cmds,
-    publish_cmds,
-)
