@@ -370,3 +370,41 @@ def restore_paths(repo: git.Repo, paths: Iterable[str]) -> None:
              if repo.git.ls_files("--", p) or repo.git.ls_tree("HEAD", "--", p)]
     if known:
         repo.git.restore("--source=HEAD", "--staged", "--worktree", "--", *known)
+
+
+def commit_tree_id(repo: git.Repo, commit: str, paths: Iterable[str]) -> str:
+    """The tree id `paths` alone have at `commit`: what `worktree_tree_id` gave for them when
+    that commit was the working tree. A throw-away index, as there."""
+    root = repo.working_tree_dir
+    listing = subprocess.run(["git", "ls-tree", "-r", "-z", "--full-tree", commit, "--",
+                              *paths], cwd=root, check=True, capture_output=True).stdout
+    with tempfile.TemporaryDirectory() as tmp:
+        env = dict(os.environ, GIT_INDEX_FILE=str(Path(tmp) / "index"))
+        subprocess.run(["git", "update-index", "-z", "--index-info"], cwd=root, env=env,
+                       input=listing, check=True, capture_output=True)
+        result = subprocess.run(["git", "write-tree"], cwd=root, env=env, check=True,
+                                capture_output=True, text=True)
+    return result.stdout.strip()
+
+
+def overlay_commit(repo: git.Repo, base: str, overlay: str, paths: Iterable[str],
+                   message: str) -> str:
+    """A commit (on no branch) holding `base`'s tree with `paths` as they are in `overlay`:
+    a past state of the manual read with data committed since. Made in a throw-away index;
+    nothing the user sees (branches, index, files) changes."""
+    root = repo.working_tree_dir
+    paths = list(paths)
+    with tempfile.TemporaryDirectory() as tmp:
+        env = dict(os.environ, GIT_INDEX_FILE=str(Path(tmp) / "index"))
+
+        def git_(*args: str, data: bytes | None = None) -> bytes:
+            return subprocess.run(["git", *args], cwd=root, env=env, input=data, check=True,
+                                  capture_output=True).stdout
+
+        git_("read-tree", base)
+        git_("update-index", "-z", "--force-remove", "--stdin",
+             data=git_("ls-files", "-z", "--cached", "--", *paths))
+        git_("update-index", "-z", "--index-info",
+             data=git_("ls-tree", "-r", "-z", "--full-tree", overlay, "--", *paths))
+        tree = git_("write-tree").decode().strip()
+        return git_("commit-tree", tree, "-p", base, "-m", message).decode().strip()

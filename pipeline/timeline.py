@@ -70,3 +70,28 @@ def _refuse_unpublished(manual: Manual, when: str) -> None:
     for record in list_releases(manual.config):
         if record.id == when:
             raise RefError(f"release '{when}' is not published ({record.status})")
+
+
+def as_it_stood(manual: Manual, when: str) -> tuple[str, str] | None:
+    """(release id, commit) to render the manual as it stood at a release or date: the
+    release's source commit, with the notes of it and of the releases before it as they are
+    committed now, so that corrections made since publication are shown (`render --at`).
+    None when `when` names no published release or date (then it is any git ref)."""
+    try:
+        point = resolve(manual, when)
+    except RefError:
+        if parse_date(when) is not None:
+            raise
+        return None
+    head = gitio.head_commit(manual.repo)
+    if head is None:
+        return point.id, point.commit
+    notes = [f"releases/{p.id}/notes" for p in published(manual)
+             if (p.release.date, p.id) <= (point.release.date, point.id)]
+    if all(gitio.tree_id(manual.repo, head, n) == gitio.tree_id(manual.repo, point.commit, n)
+           for n in notes):
+        return point.id, point.commit
+    return point.id, gitio.overlay_commit(
+        manual.repo, point.commit, head, notes,
+        f"Release {point.id} as it stood, with its notes as corrected since (editorial render "
+        "--at)")

@@ -6,6 +6,7 @@ source commit and approvals, and the tag `release/<id>` on the source commit."""
 from __future__ import annotations
 
 import hashlib
+import json
 import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -173,3 +174,64 @@ def assert_errors(manual: ManualRepo, cases: dict[tuple[str, ...], str]) -> None
     for args, expected in cases.items():
         result = manual.run(*args)
         assert (result.exit_code, result.output) == (2, expected), args
+
+
+def publish_cli(manual: ManualRepo, release_id: str, date: str,
+                why: dict[str, str] | None = None) -> str:
+    """Publish the working tree as a release the way a board does, through the CLI: release
+    start, changes, one entry per chapter (its `why` from `why`), check, approve, publish.
+    Returns the source commit."""
+    def run(*args: str) -> str:
+        result = manual.run(*args)
+        assert result.exit_code == 0, (args, result.output)
+        return result.output
+
+    manual.commit(f"Text for {release_id}")
+    run("release", "start", release_id, "--date", date)
+    changes = json.loads(run("changes", "--json"))["changes"]
+    by_chapter: dict[str, list[str]] = {}
+    for change in changes:
+        by_chapter.setdefault(change["chapter"] or "_manual", []).append(change["id"])
+    for cid, ids in by_chapter.items():
+        text = (why or {}).get(cid, f"Needed for {release_id}.")
+        run("annotate", *ids, "--summary", f"{cid} updated in {release_id}.", "--why", text,
+            "--significance", "major")
+    run("check")
+    manual.commit(f"Notes for {release_id}")
+    run("approve", "--by", "Jane Chair", "--role", "Chair")
+    manual.commit(f"Approval of {release_id}")
+    run("publish")
+    return manual.git("show", "-s", "--format=%H", f"release/{release_id}^")
+
+
+def build_published(manual: ManualRepo) -> dict[str, str]:
+    """Three releases made by `editorial publish`: source commit by release id."""
+    manual.write("editorial.toml", 'name = "Test Procedures"\nformats = ["html", "md"]\n'
+                                   '[parts]\nA = "Core procedures"\nB = "Practice guidance"\n')
+    chapter(manual, "CP1", "Responding to Abuse", cp1_text("contextual safeguarding",
+                                                           "the same day"))
+    chapter(manual, "CP2", "Referral and Assessment", cp2_text("contextual safeguarding"))
+    out = {"2023-03": publish_cli(manual, "2023-03", "2023-03-15")}
+    chapter(manual, "CP1", "Recognising Abuse and Neglect",
+            cp1_text("contextual safeguarding", "within one working day"))
+    out["2023-09"] = publish_cli(manual, "2023-09", "2023-09-25",
+                                 why={"CP1": "Same-day sharing could not be met at weekends."})
+    chapter(manual, "CP2", "Referral and Assessment",
+            cp2_text("contextual safeguarding", "\n        1.3 The child is seen alone.\n"))
+    out["2024-03"] = publish_cli(manual, "2024-03", "2024-03-20")
+    return out
+
+
+def correct_cp1_why(manual: ManualRepo, why: str, release_id: str = "2023-09"
+                    ) -> tuple[str, str]:
+    """Correct the why of a release's (first) CP1 entry through the CLI: (entry id, the time
+    the correction was recorded at)."""
+    notes = manual.root / f"releases/{release_id}/notes/CP1.yaml"
+    entry = next(line.split("id: ")[1] for line in notes.read_text().splitlines()
+                 if "- id: " in line)
+    fixed = manual.run("annotate", "--correct", entry, "--why", why, "--by", "A. Editor",
+                       "--reason", "Bank holidays were left out.")
+    assert fixed.exit_code == 0, fixed.output
+    at = next(line.split("at: ")[1].strip("'") for line in notes.read_text().splitlines()
+              if "- at: " in line)
+    return entry, at

@@ -1,4 +1,4 @@
-"""Commands of the history stage: log, blame, show (and verify), registered on import."""
+"""Commands of the history stage: log, blame, show, verify; registered on import."""
 
 from __future__ import annotations
 
@@ -8,9 +8,11 @@ import textwrap
 import click
 
 from pipeline import blame as blame_mod
-from pipeline import history
+from pipeline import corrections, history
+from pipeline import verify as verify_mod
 from pipeline.cli import State, cli
 from pipeline.corrections import trail
+from pipeline.errors import NotesError
 from pipeline.models import Entry, Release
 
 pass_state = click.make_pass_decorator(State)
@@ -184,3 +186,34 @@ def show(state: State, chapter: str, at: str, as_json: bool) -> None:
     click.echo(f"{v.chapter_id} as it stood in release {v.state.name}"
                f"{f' ({release.date})' if release else ''}: {v.path}", err=True)
     click.echo(shown.text, nl=not shown.text.endswith("\n"))
+
+
+@cli.command()
+@click.argument("release", required=False)
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@pass_state
+def verify(state: State, release: str | None, as_json: bool) -> None:
+    """Render RELEASE (default: every published release) again from its tag and compare every
+    output with MANIFEST.json; check the tag, the source tree and the approvals agree.
+    Exit 1 listing each mismatch."""
+    results = verify_mod.verify(state.manual, release,
+                                progress=lambda msg: click.echo(msg, err=True))
+    if as_json:
+        _json([r.to_json() for r in results])
+    else:
+        click.echo(verify_mod.verified_text(results))
+    verify_mod.raise_if_mismatched(results)
+
+
+def correct_entry(state: State, entry_id: str, summary: str | None, why: str | None,
+                  by: str | None, reason: str | None, others: bool = False) -> None:
+    """`annotate --correct ENTRY`: the published wording corrected, its trail kept, the notes
+    file committed on its own (registered as an option of `annotate`, in notes_cmds)."""
+    if others:
+        raise NotesError("--correct changes only --summary and --why (with --by and --reason)")
+    found, made = corrections.correct(state.manual, entry_id, by or "", reason or "",
+                                      {"summary": summary, "why": why})
+    fields = " and ".join(c.field for c in made)
+    click.echo(f"Corrected the {fields} of {entry_id} (release {found.release.id}) in "
+               f"{found.file}; the old wording is kept in its corrections, and the change is "
+               "committed.")

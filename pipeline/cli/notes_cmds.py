@@ -18,6 +18,7 @@ from pipeline.annotate import (
 )
 from pipeline.checks import check_release
 from pipeline.cli import State, cli
+from pipeline.cli.history_cmds import correct_entry
 from pipeline.cli.manual_cmds import echo_json
 from pipeline.errors import NotesError, ProblemsFound
 from pipeline.manual import Manual
@@ -68,11 +69,21 @@ class ClickPrompter:
               help="Who it concerns (repeat, or separate with commas).")
 @click.option("--action", help="What practitioners must now do.")
 @release_option
+@click.option("--correct", "correct_id", metavar="ENTRY",
+              help="Correct the --summary and/or --why of an entry of a published release "
+                   "(with --by and --reason); the old wording is kept in its trail.")
+@click.option("--by", help="With --correct: who makes the correction.")
+@click.option("--reason", help="With --correct: why the published text was wrong.")
 @pass_state
 def annotate(state: State, change_ids: tuple[str, ...], summary: str | None, why: str | None,
              significance: str | None, audience: tuple[str, ...], action: str | None,
-             release_id: str | None) -> None:
+             release_id: str | None, correct_id: str | None = None, by: str | None = None,
+             reason: str | None = None) -> None:
     """Write the entry covering CHANGE(s); with no text, walk the uncovered changes."""
+    if correct_id is not None:
+        correct_entry(state, correct_id, summary, why, by, reason,
+                      others=bool(change_ids or significance or audience or action))
+        return
     ws = open_workspace(state.manual, release_id)
     texts = (summary, why, significance, action)
     if all(t is None for t in texts) and not audience:

@@ -11,6 +11,7 @@ from pipeline.cli import State, cli
 from pipeline.cli.manual_cmds import echo_json
 from pipeline.publish import publish as publish_release
 from pipeline.publish import render_preview
+from pipeline.timeline import as_it_stood
 
 pass_state = click.make_pass_decorator(State)
 formats_option = click.option(
@@ -35,14 +36,19 @@ def _shown(state: State, path: Path) -> str:
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path),
               help="Folder to write into (default: _preview/ in the manual, ignored by git).")
 @formats_option
-@click.option("--at", "at", metavar="REF",
-              help="Render the release as it stood at a release id or git ref (read from git, "
-                   "not the working tree).")
+@click.option("--at", "at", metavar="RELEASE|DATE",
+              help="Render the manual as it stood at a release, or at a date (the last release "
+                   "published on or before it), with that release's boxes and its entries as "
+                   "corrected since; any git ref also works (read from git, not the working "
+                   "tree).")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @pass_state
 def render(state: State, release_id: str | None, out: Path | None, formats: tuple[str, ...],
            at: str | None, as_json: bool) -> None:
     """Preview every output of a release, any time: nothing is committed."""
+    stood = as_it_stood(state.manual, at) if at is not None and release_id is None else None
+    if stood is not None:  # a release or a date: see pipeline.timeline.as_it_stood
+        release_id, at = stood
     result = render_preview(state.manual, release_id, out, formats, at, progress=_progress)
     for note in result.notes:
         click.echo(f"Warning: {note}", err=True)
