@@ -27,7 +27,7 @@ from pipeline.corrections import trail
 from pipeline.errors import ChapterError
 from pipeline.manual import WORKTREE, ChangeSet, Manual
 from pipeline.models import Approval, Change, Chapter, Entry, Release, Snapshot
-from pipeline.notes import MANUAL_WIDE, load_entries, notes_dir, parse_notes
+from pipeline.notes import MANUAL_WIDE, notes_dir, parse_notes
 from pipeline.redline import replacements, words
 from pipeline.releases import list_releases
 from pipeline.sweeps import sweep_id
@@ -205,6 +205,14 @@ class Reader:
     def notes(self, where: str, raw: bytes) -> tuple[Entry, ...]:
         digest = hashlib.sha1(raw).hexdigest()
         return self.cached(("notes", where, digest), lambda: parse_notes(where, raw))
+
+    def release_notes(self, release_id: str) -> tuple[Entry, ...]:
+        """Every entry of a release, as the working tree holds them (as `load_entries`)."""
+        folder = notes_dir(self.manual.config, release_id)
+        paths = sorted(folder.glob("*.yaml")) if folder.is_dir() else []
+        return tuple(e for p in paths
+                     for e in self.notes(p.relative_to(self.manual.root).as_posix(),
+                                         p.read_bytes()))
 
 
 def front_matter_id(path: str, data: bytes) -> str | None:
@@ -601,13 +609,15 @@ class ReleaseSummary:
 def release_log(manual: Manual) -> list[ReleaseSummary]:
     """Every release, newest first, with its entry counts."""
     out = []
-    for release in reversed(Reader(manual).records()):
-        entries = load_entries(manual.config, release.id)
+    reader = Reader(manual)
+    for release in reversed(reader.records()):
+        entries = reader.release_notes(release.id)
         out.append(ReleaseSummary(
             release=release,
             major=sum(e.significance == "major" for e in entries),
             minor=sum(e.significance == "minor" for e in entries),
             corrections=sum(len(e.corrections) for e in entries)))
+    reader.cache.flush()
     return out
 
 
@@ -727,7 +737,7 @@ def explain_between(manual: Manual, change_set: ChangeSet,
     groups: dict[str | None, list[tuple[str, Entry]]] = {}
     known: dict[str | None, set[str]] = {}
     for k, point in enumerate(span[1:], start=1):
-        for entry in load_entries(manual.config, point.id):
+        for entry in reader.release_notes(point.id):
             cid = entry.chapter
             seen = {cid} if cid else set()
             for later in renames[k:]:

@@ -9,7 +9,6 @@ import click
 
 from pipeline import blame as blame_mod
 from pipeline import corrections, history
-from pipeline import verify as verify_mod
 from pipeline.cli import State, cli
 from pipeline.corrections import trail
 from pipeline.errors import NotesError
@@ -196,6 +195,10 @@ def verify(state: State, release: str | None, as_json: bool) -> None:
     """Render RELEASE (default: every published release) again from its tag and compare every
     output with MANIFEST.json; check the tag, the source tree and the approvals agree.
     Exit 1 listing each mismatch."""
+    # Imported here: it brings in the publishing code (jinja2, pandoc), which log and blame
+    # never need (commands load lazily, see pipeline.cli).
+    from pipeline import verify as verify_mod
+
     results = verify_mod.verify(state.manual, release,
                                 progress=lambda msg: click.echo(msg, err=True))
     if as_json:
