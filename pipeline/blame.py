@@ -68,8 +68,15 @@ def _keys(chapter: Chapter) -> list[tuple[str, str]]:
 def _version_keys(reader: Reader, v: Version) -> list[tuple[str, str]]:
     """What blame compares of a version (its title and its blocks' rendered text), kept in
     the cache by blob so that old versions are not parsed again."""
-    return [(a, b) for a, b in reader.plain(("blame-keys", v.path, v.blob),
-                                            lambda: _keys(reader.version(v)))]
+    return [(a, b) for a, b, _line in _version_rows(reader, v)]
+
+
+def _version_rows(reader: Reader, v: Version) -> list[tuple[str, str, int]]:
+    def compute() -> list[tuple[str, str, int]]:
+        chapter = reader.version(v)
+        return [("title", chapter.title, 0)] + [(group(b), b.text, b.line)
+                                                for b in chapter.blocks]
+    return [(a, b, c) for a, b, c in reader.plain(("blame-rows", v.path, v.blob), compute)]
 
 
 def match(old: list[tuple[str, str]], new: list[tuple[str, str]]) -> dict[int, int]:
@@ -101,7 +108,8 @@ def blame(manual: Manual, chapter_id: str, at: str | None = None) -> Blame:
     keys = _keys(top)
     # pending: current row -> its index in the version being looked at
     pending = {j: j for j in range(len(keys))}
-    origin: dict[int, int] = {}  # current row -> index into `versions` that last changed it
+    # current row -> (index into `versions` that last changed it, its index there)
+    origin: dict[int, tuple[int, int]] = {}
     for k in range(len(versions) - 1, 0, -1):
         if not pending:
             break
@@ -113,12 +121,12 @@ def blame(manual: Manual, chapter_id: str, at: str | None = None) -> Blame:
             if index in older:
                 pending[row] = older[index]
             else:
-                origin[row] = k
+                origin[row] = (k, index)
                 del pending[row]
-    for row in pending:
-        origin[row] = 0
+    for row, index in pending.items():
+        origin[row] = (0, index)
     revisions: dict[int, Revision] = {}
-    for k in sorted(set(origin.values())):
+    for k in sorted({k for k, _index in origin.values()}):
         revisions[k] = revision(manual, reader, versions[k - 1] if k else None, versions[k])
     locations = ["title", *block_locations(top.blocks)]
     head = reader.bytes_of(versions[-1].blob)[:4096].decode("utf-8", errors="replace")
@@ -127,9 +135,12 @@ def blame(manual: Manual, chapter_id: str, at: str | None = None) -> Blame:
     blocks: list[Block | None] = [None, *top.blocks]
     rows = []
     for j, (_group, text) in enumerate(keys):
-        rev = revisions[origin[j]]
+        k, index = origin[j]
+        rev = revisions[k]
         block = blocks[j]
-        change = _change_for(rev, block)
+        # Changes name lines of the file as it was then: find the block's line in that version.
+        then = _version_rows(reader, versions[k])[index][2] if block is not None else 0
+        change = _change_for(rev, block, then)
         entries = rev.entries_for(change.id) if change is not None else ()
         if not entries and change is None and len(rev.entries) == 1:
             entries = rev.entries
@@ -141,8 +152,9 @@ def blame(manual: Manual, chapter_id: str, at: str | None = None) -> Blame:
     return Blame(lineage=lin, chapter=top, rows=tuple(rows))
 
 
-def _change_for(rev: Revision, block: Block | None) -> Change | None:
-    """The detected change that wrote this block (or the title) in a revision."""
+def _change_for(rev: Revision, block: Block | None, line: int) -> Change | None:
+    """The detected change that wrote this block (at `line` in that revision's file) or the
+    title."""
     if block is None:
         for kind in ("chapter.retitled", "chapter.added"):
             for change in rev.changes:
@@ -155,7 +167,7 @@ def _change_for(rev: Revision, block: Block | None) -> Change | None:
             continue
         lines = {change.line, *(p.line for p in change.places
                                 if p.chapter == rev.version.chapter_id)}
-        if block.line in lines:
+        if line in lines:
             if change.new == block.text or change.kind == "term.swept":
                 return change
             best = best or change

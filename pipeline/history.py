@@ -792,9 +792,9 @@ def between_text(between: Between) -> str:
             under = (f" (written for {entry.chapter})"
                      if entry.chapter and entry.chapter != group.chapter else "")
             lines += _wrap(f"{release_id} [{entry.significance}] {entry.summary}  "
-                           f"({entry.id}){under}", "", "  ")
+                           f"({entry.id}){under}", "", "    ")
             if entry.why:
-                lines += _wrap(f"Why is this important? {entry.why}", "  ", "  ")
+                lines += _wrap(f"Why is this important? {entry.why}", "  ", "    ")
     return "\n".join(lines)
 
 

@@ -6,7 +6,15 @@ from __future__ import annotations
 import json
 
 from conftest import ManualRepo
-from history_fixture import Note, assert_errors, build_history, chapter, in_chapter, publish
+from history_fixture import (
+    Note,
+    assert_errors,
+    build_history,
+    chapter,
+    cp2_text,
+    in_chapter,
+    publish,
+)
 
 
 def test_blame_follows_the_chapter_through_renumbering_and_a_move(manual: ManualRepo) -> None:
@@ -152,3 +160,26 @@ def test_blame_of_a_draft_release_is_refused(manual: ManualRepo) -> None:
     result = manual.run("blame", "CP1", "--at", "2025-03")
     assert (result.exit_code, result.output) == (
         2, "Error: release '2025-03' is not published (draft)\n")
+
+
+def test_blame_finds_the_entry_when_lines_moved_since(manual: ManualRepo) -> None:
+    build_history(manual)
+    # A later release adds lines above CP2's paragraphs: the 2023-09 changes name lines of the
+    # file as it was then, and blame must still tie each paragraph to its entry.
+    chapter(manual, "CP2", "Referral and Assessment", """
+        # Purpose
+
+        0.1 Referrals start most work with children.
+
+        0.2 Anyone may make one.
+        """ + cp2_text("extrafamilial harm", "\n        1.3 The child is seen alone.\n"))
+    publish(manual, "2025-03", "2025-03-10", base="2024-09", notes=[
+        Note("A purpose section.", "Readers asked what referrals are for.",
+             in_chapter("CP2"), chapter="CP2")])
+    rows = json.loads(manual.run("blame", "CP2", "--json").output)["rows"]
+    assert [(r["location"], r["release"], r["entries"]) for r in rows[-3:]] == [
+        ("paragraph 1.1", "2023-03", []),
+        ("paragraph 1.2", "2023-09", ["e-1e03b56a"]),
+        ("paragraph 1.3", "2023-09", ["e-366e5a82"])]
+    assert rows[-2]["change"].startswith("CP2-mod-")
+    assert rows[-1]["change"] == "CP2-ins-6df02150"

@@ -24,7 +24,7 @@ Entries of the releases 2023-09, 2024-03, 2024-09 that explain these changes:
 
 == CP1 Recognising Abuse and Neglect ==
 2023-09 [major] The chapter is now called Recognising Abuse and Neglect.  (e-f60afb82) (written for
-  CP01)
+    CP01)
   Why is this important? The chapter is about noticing abuse; the title now says so.
 2024-03 [minor] Chapter CP01 is now CP1, in the part A folder.  (e-b44d0e48)
   Why is this important? Chapter numbers now follow the printed order.

@@ -22,8 +22,9 @@ def _json(data: object) -> None:
     click.echo(json.dumps(data, indent=2, ensure_ascii=False))
 
 
-def _wrap(text: str, indent: str) -> list[str]:
-    return textwrap.wrap(text, _WIDTH, initial_indent=indent, subsequent_indent=indent,
+def _wrap(text: str, indent: str, hanging: str | None = None) -> list[str]:
+    return textwrap.wrap(text, _WIDTH, initial_indent=indent,
+                         subsequent_indent=indent if hanging is None else hanging,
                          break_long_words=False, break_on_hyphens=False) or [indent.rstrip()]
 
 
@@ -37,12 +38,13 @@ def approvals_text(release: Release | None) -> str:
 
 
 def entry_lines(entry: Entry, indent: str = "  ") -> list[str]:
-    lines = _wrap(f"[{entry.significance}] {entry.summary}  ({entry.id})", indent)
+    lines = _wrap(f"[{entry.significance}] {entry.summary}  ({entry.id})", indent,
+                  indent + "    ")
     if entry.why:
-        lines += _wrap(f"Why is this important? {entry.why}", indent + "  ")
+        lines += _wrap(f"Why is this important? {entry.why}", indent + "  ", indent + "    ")
     for c in trail(entry):
         lines += _wrap(f"Corrected {c.at} by {c.by} ({c.field}; was: \"{c.old}\"). "
-                       f"Reason: {c.reason}", indent + "  ")
+                       f"Reason: {c.reason}", indent + "  ", indent + "    ")
     return lines
 
 
