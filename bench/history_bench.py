@@ -195,12 +195,12 @@ def run(manual: Path) -> None:
         log_s, _ = best(log, root)
         git_s, _ = best(["git", "--no-pager", "log", "-p", "--", path], root)
         follow_s, _ = best(["git", "--no-pager", "log", "-p", "--follow", "--", path], root)
-        start_s, _ = best([sys.executable, "-c", "import pipeline.cli"], root)
+        start_s, _ = best([sys.executable, "-c", "import pipeline.cli.history_cmds"], root)
         in_cold = _uncached(lambda: _in_process(root, ["blame", chapter]))
         in_warm = _in_process(root, ["blame", chapter])
         in_log = _in_process(root, ["log", chapter])
         print(f"git log -p -- {path}: {git_s:.3f} s;  with --follow: {follow_s:.3f} s")
-        print(f"python + import pipeline.cli     : {start_s:.3f} s (inside every process below)")
+        print(f"python + imports of log/blame    : {start_s:.3f} s (inside every process below)")
         print(f"editorial blame {chapter}, process : {cold_s:.3f} s no cache, "
               f"{blame_s:.3f} s cached ({max(cold_mb, blame_mb):.0f} MB peak)")
         print(f"editorial log {chapter}, process   : {cold_log:.3f} s no cache, "

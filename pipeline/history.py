@@ -20,7 +20,7 @@ from itertools import pairwise
 from pathlib import PurePosixPath
 from typing import Any, TypeVar
 
-from pipeline import cache, gitio
+from pipeline import cache, gitio, parsecache
 from pipeline.changes import detect_changes
 from pipeline.chapters import decode, parse_chapter, split_front_matter
 from pipeline.corrections import trail
@@ -114,9 +114,11 @@ class Reader:
     def __init__(self, manual: Manual) -> None:
         self.manual = manual
         self.cache = cache.Cache(gitio.git_dir(manual.repo) / "editorial" / "cache.sqlite")
+        self.parsed = parsecache.folder(gitio.git_dir(manual.repo))
         self.data: dict[str, bytes] = {}
         self.ids: dict[str, str | None] = {}
         self.chapters: dict[tuple[str, str], Chapter] = {}
+        self.memo: dict[str, Any] = {}
         self._records: list[Release] | None = None
         self._points: list[Point] | None = None
 
@@ -150,19 +152,25 @@ class Reader:
         return self.ids[blob]
 
     def chapter(self, path: str, blob: str) -> Chapter:
-        # Not kept in the persistent cache: decoding a whole chapter costs about what parsing
-        # it does; what is derived from chapters (changes, blame keys) is kept instead.
+        """A parsed chapter, through the engine's parse cache (pipeline/parsecache.py)."""
         if (path, blob) not in self.chapters:
-            self.chapters[path, blob] = parse_chapter(path, self.bytes_of(blob), blob)
+            chapter = parsecache.load(self.parsed, path, blob)
+            if chapter is None:
+                chapter = parse_chapter(path, self.bytes_of(blob), blob)
+                parsecache.store(self.parsed, chapter)
+            self.chapters[path, blob] = chapter
         return self.chapters[path, blob]
 
     def plain(self, parts: tuple[str, ...], compute: Callable[[], Any]) -> Any:
-        """A JSON value from the cache, else computed and kept."""
+        """A JSON value from the cache (or this command's memory), else computed and kept."""
         key = self.cache.key(*parts)
+        if key in self.memo:
+            return self.memo[key]
         hit = self.cache.get(key)
         if hit is None:
             hit = compute()
             self.cache.put(key, hit)
+        self.memo[key] = hit
         return hit
 
     def version(self, v: Version) -> Chapter:
