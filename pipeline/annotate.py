@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any, Protocol
 
 from ruamel.yaml.comments import CommentedSeq
@@ -21,11 +22,11 @@ from pipeline.notes import (
     SIGNIFICANCE,
     NotesFile,
     append_entry,
+    load_entries,
     make_entry_id,
     notes_dir,
     notes_path,
     open_notes_file,
-    open_notes_files,
     save_notes,
     update_entry,
 )
@@ -41,12 +42,8 @@ class Workspace:
     manual: Manual
     release: Release
     change_set: ChangeSet
-    files: tuple[NotesFile, ...]
+    entries: tuple[Entry, ...]
     result: MergeResult
-
-    @property
-    def entries(self) -> tuple[Entry, ...]:
-        return tuple(e for f in self.files for e in f.entries)
 
     def change(self, change_id: str) -> Change:
         for change in self.change_set.changes:
@@ -60,18 +57,25 @@ class Workspace:
         return notes_dir(self.manual.config, self.release.id).relative_to(
             self.manual.root).as_posix()
 
-    def file_of(self, entry_id: str) -> NotesFile:
-        for notes in self.files:
-            if any(e.id == entry_id for e in notes.entries):
-                return notes
+    def entry(self, entry_id: str) -> Entry:
+        for entry in self.entries:
+            if entry.id == entry_id:
+                return entry
         raise KeyError(entry_id)
+
+    def open_file(self, path: Path) -> NotesFile:
+        """A notes file's round-trip document, to write into."""
+        return open_notes_file(self.manual.config, path, self.release.id)
+
+    def file_of(self, entry_id: str) -> NotesFile:
+        return self.open_file(self.manual.root / self.entry(entry_id).file)
 
     def reload_notes(self) -> Workspace:
         """The same changes with the notes read again (after a write)."""
-        files = tuple(open_notes_files(self.manual.config, self.release.id))
-        result = merge(tuple(e for f in files for e in f.entries), self.change_set.changes)
+        entries = load_entries(self.manual.config, self.release.id)
+        result = merge(entries, self.change_set.changes)
         result.raise_first_issue()
-        return replace(self, files=files, result=result)
+        return replace(self, entries=entries, result=result)
 
 
 def find_release(manual: Manual, release_id: str | None) -> Release:
@@ -86,10 +90,10 @@ def open_workspace(manual: Manual, release_id: str | None = None,
     raised, so a command never works from, or writes over, notes it could not read."""
     release = release or find_release(manual, release_id)
     change_set = release_changes(manual, release)
-    files = tuple(open_notes_files(manual.config, release.id))
-    result = merge(tuple(e for f in files for e in f.entries), change_set.changes)
+    entries = load_entries(manual.config, release.id)
+    result = merge(entries, change_set.changes)
     result.raise_first_issue()
-    return Workspace(manual, release, change_set, files, result)
+    return Workspace(manual, release, change_set, entries, result)
 
 
 def refuse_published(release: Release, where: str) -> None:
@@ -102,13 +106,14 @@ def sync_notes(ws: Workspace) -> list[tuple[str, MergedEntry]]:
     """Write the merge into the notes files (ids followed, anchors, orphan flags); only
     files whose text changes are written. Returns (file, entry) for every entry updated."""
     refuse_published(ws.release, ws.notes_where)
+    stale: dict[str, list[MergedEntry]] = {}
+    for merged in ws.result.entries:
+        if merged.differs():
+            stale.setdefault(merged.entry.file, []).append(merged)
     updated = []
-    for notes in ws.files:
-        touched = []
-        for entry in notes.entries:
-            merged = ws.result.entry(entry.id)
-            if update_entry(notes.item(entry.id), merged.fields()):
-                touched.append(merged)
+    for where, group in stale.items():
+        notes = ws.open_file(ws.manual.root / where)
+        touched = [m for m in group if update_entry(notes.item(m.id), m.fields())]
         if touched and save_notes(notes):
             updated.extend((notes.where, m) for m in touched)
     return updated
@@ -151,7 +156,7 @@ def claimable(ws: Workspace, change_ids: Iterable[str]) -> list[Change]:
         change = ws.change(cid)
         owner = ws.result.covered_by.get(cid)
         if owner is not None:
-            entry = next(e for e in ws.entries if e.id == owner)
+            entry = ws.entry(owner)
             raise NotesError(f"change '{cid}' is already covered by entry {owner}",
                              entry.file, entry.line)
         out.append(change)
@@ -169,9 +174,7 @@ def write_entry(ws: Workspace, change_ids: Sequence[str], summary: str, why: str
         check_entry_text(summary, why, significance)
     elif not summary.strip():
         raise NotesError("an entry needs a summary (--summary)")
-    path = notes_path(ws.manual.config, ws.release.id, target_chapter(changes))
-    notes = next((f for f in ws.files if f.path == path), None) or open_notes_file(
-        ws.manual.config, path, ws.release.id)
+    notes = ws.open_file(notes_path(ws.manual.config, ws.release.id, target_chapter(changes)))
     ids = tuple(c.id for c in changes)
     entry_id = make_entry_id(ids, (e.id for e in ws.entries))
     append_entry(notes, {
@@ -206,8 +209,7 @@ def add_to_entry(ws: Workspace, entry_id: str, change_ids: Sequence[str]) -> Wri
     if path == source.path:
         set_fields(ws, entry_id, {"changes": list(ids), "anchors": anchors})
         return Written(entry_id, source.where, ids)
-    target = next((f for f in ws.files if f.path == path), None) or open_notes_file(
-        ws.manual.config, path, ws.release.id)
+    target = ws.open_file(path)
     item = source.item(entry_id)
     fields = {k: _plain_value(item[k]) for k in item}
     fields.update({"changes": list(ids), "anchors": anchors})

@@ -8,8 +8,10 @@ shows all there is to fix.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import Any
 from urllib.parse import urlsplit
 
 from pipeline.chapters import parse_chapter
@@ -17,7 +19,7 @@ from pipeline.errors import EditorialError
 from pipeline.manual import ChangeSet, Manual, release_changes
 from pipeline.merge import MergeResult, merge
 from pipeline.models import Chapter, Entry, Release, Snapshot
-from pipeline.notes import NotesFile, notes_dir, open_notes_file
+from pipeline.notes import notes_dir, notes_items
 
 SCHEMES = ("http", "https", "mailto", "tel", "ftp")
 _WHERE = re.compile(r"^(?P<file>[^:\s]+?)(?::(?P<line>\d+))?: (?P<what>.+)$", re.DOTALL)
@@ -65,15 +67,15 @@ def check_release(manual: Manual, release: Release) -> CheckReport:
             change_set = release_changes(manual, release)
         except EditorialError as exc:
             problems.append(Problem.of(exc))
-    files = _read_notes(manual, release, problems)
-    entries = [e for f in files for e in f.entries]
+    items = _read_notes(manual, release, problems)
+    entries = [e for e, _item in items]
     problems += _duplicate_ids(entries)
     if change_set is not None:
         result = merge(entries, change_set.changes)
         problems += [Problem(i.file, i.line, i.message) for i in result.issues]
         problems += _coverage(manual, change_set, result)
         problems += _links(manual, change_set.new)
-    problems += _entry_problems(files)
+    problems += _entry_problems(items)
     if not problems:  # rendering broken notes would only repeat what is said above
         problems += _templates(manual, release)
     return CheckReport(release, tuple(problems),
@@ -81,36 +83,36 @@ def check_release(manual: Manual, release: Release) -> CheckReport:
 
 
 def _check_chapter_files(manual: Manual, problems: list[Problem]) -> bool:
-    """Every chapter file read on its own, so that all bad ones are named, then the whole
-    manual (duplicate ids)."""
-    before = len(problems)
-    root = manual.config.procedures_dir
-    for path in sorted(root.rglob("*")) if root.is_dir() else []:
-        rel = path.relative_to(manual.root).as_posix()
-        if not path.is_file() or any(p.startswith(".") for p in path.relative_to(root).parts):
-            continue
-        if not path.name.lower().endswith((".md", ".markdown")):
-            continue
-        try:
-            parse_chapter(rel, path.read_bytes())
-        except EditorialError as exc:
-            problems.append(Problem.of(exc))
-    if len(problems) > before:
-        return False
+    """The manual read as every command reads it (parsed chapters are cached); only when that
+    fails is each chapter file read on its own, so that every bad one is named, not the
+    first."""
     try:
         manual.snapshot(None)
-    except EditorialError as exc:
-        problems.append(Problem.of(exc))
+        return True
+    except EditorialError as first:
+        found: list[Problem] = []
+        root = manual.config.procedures_dir
+        for path in sorted(root.rglob("*")) if root.is_dir() else []:
+            parts = path.relative_to(root).parts
+            if not path.is_file() or any(p.startswith(".") for p in parts) or \
+                    not path.name.lower().endswith((".md", ".markdown")):
+                continue
+            try:
+                parse_chapter(path.relative_to(manual.root).as_posix(), path.read_bytes())
+            except EditorialError as exc:
+                found.append(Problem.of(exc))
+        problems.extend(found or [Problem.of(first)])  # duplicates: only the manual says
         return False
-    return True
 
 
-def _read_notes(manual: Manual, release: Release, problems: list[Problem]) -> list[NotesFile]:
+def _read_notes(manual: Manual, release: Release,
+                problems: list[Problem]) -> list[tuple[Entry, Mapping[str, Any]]]:
+    """Every readable entry with the mapping it came from; each unreadable file a problem."""
     folder = notes_dir(manual.config, release.id)
     out = []
     for path in sorted(folder.glob("*.yaml")) if folder.is_dir() else []:
         try:
-            out.append(open_notes_file(manual.config, path, release.id))
+            out += notes_items(path.relative_to(manual.root).as_posix(), path.read_bytes())
         except EditorialError as exc:
             problems.append(Problem.of(exc))
     return out
@@ -153,22 +155,20 @@ def _chapter_paths(change_set: ChangeSet) -> dict[str, str]:
     return out
 
 
-def _entry_problems(files: list[NotesFile]) -> list[Problem]:
+def _entry_problems(items: list[tuple[Entry, Mapping[str, Any]]]) -> list[Problem]:
     out = []
-    for notes in files:
-        for entry in notes.entries:
-            item = notes.item(entry.id)
-            where = (entry.file, entry.line)
-            if not entry.summary:
-                out.append(Problem(*where, f"entry {entry.id} has no summary"))
-            if "significance" not in item or not str(item.get("significance") or "").strip():
-                out.append(Problem(*where, f"entry {entry.id} has no significance (major or "
-                                   "minor)"))
-            elif entry.significance == "major" and not entry.why:
-                out.append(Problem(*where, f"entry {entry.id} is major but has no why "
-                                   "(\"Why is this important?\" is what the bulletin prints)"))
-            if not entry.changes:
-                out.append(Problem(*where, f"entry {entry.id} covers no changes"))
+    for entry, item in items:
+        where = (entry.file, entry.line)
+        if not entry.summary:
+            out.append(Problem(*where, f"entry {entry.id} has no summary"))
+        if not str(item.get("significance") or "").strip():
+            out.append(Problem(*where, f"entry {entry.id} has no significance (major or "
+                               "minor)"))
+        elif entry.significance == "major" and not entry.why:
+            out.append(Problem(*where, f"entry {entry.id} is major but has no why "
+                               "(\"Why is this important?\" is what the bulletin prints)"))
+        if not entry.changes:
+            out.append(Problem(*where, f"entry {entry.id} covers no changes"))
     return out
 
 

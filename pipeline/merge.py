@@ -151,6 +151,12 @@ class MergedEntry:
     def id(self) -> str:
         return self.entry.id
 
+    def differs(self) -> bool:
+        """Whether the tool's keys in the file need writing (the file decides the details)."""
+        return (self.changes != self.entry.changes or self.orphaned != self.entry.orphaned
+                or list(self.anchors) != [Anchor.from_plain(p) for _tag, p in
+                                          self.entry.anchors])
+
     def fields(self) -> dict[str, Any]:
         """The tool's keys, as notes.update_entry takes them (orphaned only once it is)."""
         out: dict[str, Any] = {"changes": list(self.changes),
@@ -177,7 +183,7 @@ class MergeResult:
 
     def entry(self, entry_id: str) -> MergedEntry:
         for merged in self.entries:
-            if merged.id == entry_id:
+            if merged.entry.id == entry_id:
                 return merged
         raise KeyError(entry_id)
 

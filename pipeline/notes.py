@@ -6,6 +6,7 @@ comments, order and wording (ruamel.yaml), atomically.
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 import hashlib
 import re
@@ -15,6 +16,7 @@ from io import StringIO
 from pathlib import Path
 from typing import Any
 
+import yaml
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
@@ -76,9 +78,104 @@ def load_document(where: str, raw: bytes) -> Any:
         raise NotesError(f"invalid YAML: {exc.problem or exc.context}", where, line) from None
 
 
+# Reading. Notes are read far more often than written (status, check, changes with nothing to
+# update, history, render), and ruamel's round-trip loader is pure Python: a release of 1,440
+# entries took 2.6 s to read with it, 0.1 s with libyaml. So every reader parses with libyaml,
+# into mappings and lists that carry their lines as ruamel's do; the round-trip document is
+# loaded only for a file about to be written. Scalars follow the YAML 1.2 core schema, as
+# ruamel does ("yes" is text, not true), except that timestamps stay the text written.
+
+
+class _Lines:
+    """Line numbers of a mapping's keys or a list's items, as ruamel's `lc` gives them."""
+
+    def __init__(self, line: int, at: dict[Any, int]) -> None:
+        self.line = line
+        self._at = at
+
+    def key(self, key: Any) -> tuple[int, int]:
+        return self._at[key], 0
+
+    def item(self, index: int) -> tuple[int, int]:
+        return self._at[index], 0
+
+
+class _Map(dict):  # type: ignore[type-arg]
+    lc: _Lines
+
+
+class _Seq(list):  # type: ignore[type-arg]
+    lc: _Lines
+
+
+_SAFE = yaml.CSafeLoader if yaml.__with_libyaml__ else yaml.SafeLoader
+
+
+class _FastLoader(_SAFE):  # type: ignore[valid-type,misc]
+    """libyaml's parser; containers with lines, the YAML 1.2 core schema, duplicate keys
+    refused (ruamel refuses them too, and says so better)."""
+
+
+_FastLoader.yaml_implicit_resolvers = {}
+for _tag, _pattern, _first in (
+        ("bool", r"^(?:true|True|TRUE|false|False|FALSE)$", "tTfF"),
+        ("null", r"^(?:~|null|Null|NULL|)$", "~nN"),
+        ("int", r"^[-+]?[0-9]+$", "-+0123456789"),
+        ("float", r"^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?$"
+                  r"|^[-+]?\.(?:inf|Inf|INF)$|^\.(?:nan|NaN|NAN)$", "-+0123456789.")):
+    _FastLoader.add_implicit_resolver(f"tag:yaml.org,2002:{_tag}", re.compile(_pattern),
+                                      [*_first, ""] if _tag == "null" else list(_first))
+
+
+def _fast_map(loader: Any, node: Any) -> _Map:
+    out = _Map()
+    at: dict[Any, int] = {}
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        if key in out:
+            raise yaml.constructor.ConstructorError(None, None, "duplicate key",
+                                                    key_node.start_mark)
+        out[key] = loader.construct_object(value_node, deep=True)
+        at[key] = key_node.start_mark.line
+    out.lc = _Lines(node.start_mark.line, at)
+    return out
+
+
+def _fast_seq(loader: Any, node: Any) -> _Seq:
+    out = _Seq(loader.construct_object(child, deep=True) for child in node.value)
+    out.lc = _Lines(node.start_mark.line,
+                    {i: child.start_mark.line for i, child in enumerate(node.value)})
+    return out
+
+
+_FastLoader.add_constructor("tag:yaml.org,2002:map", _fast_map)
+_FastLoader.add_constructor("tag:yaml.org,2002:seq", _fast_seq)
+_FastLoader.add_constructor("tag:yaml.org,2002:int", lambda _loader, node: int(node.value))
+
+
+def read_document(where: str, raw: bytes) -> Any:
+    """A notes file's data for reading (not for writing back: see load_document)."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise NotesError("not valid UTF-8", where) from None
+    try:
+        return yaml.load(text, Loader=_FastLoader)
+    except yaml.YAMLError:
+        # ruamel names the problem better (and reads the rare file libyaml will not)
+        return load_document(where, raw)
+
+
 def parse_notes(where: str, raw: bytes) -> tuple[Entry, ...]:
     """Entries of one notes file, validated; `where` names the file in errors."""
-    return entries_of(where, load_document(where, raw))
+    return entries_of(where, read_document(where, raw))
+
+
+def notes_items(where: str, raw: bytes) -> list[tuple[Entry, Mapping[str, Any]]]:
+    """Each entry of a file with the mapping it was read from (what `check` inspects)."""
+    doc = read_document(where, raw)
+    entries = entries_of(where, doc)
+    return list(zip(entries, doc.get("entries") or [], strict=True)) if entries else []
 
 
 def entries_of(where: str, doc: Any) -> tuple[Entry, ...]:
@@ -129,6 +226,8 @@ def _text(where: str, item: Any, key: str) -> str:
     value = item.get(key, "")
     if value is None:
         return ""
+    if isinstance(value, dt.date):  # ruamel reads an unquoted date as one
+        return str(value)
     if not isinstance(value, str | int | float):
         raise NotesError(f"'{key}' must be text", where, _line_of(item, key))
     return str(value).strip()
@@ -262,15 +361,6 @@ def open_notes_file(config: Config, path: Path, release_id: str = "") -> NotesFi
     raw = path.read_bytes()
     doc = load_document(where, raw)
     return NotesFile(path, where, raw, doc, entries_of(where, doc))
-
-
-def open_notes_files(config: Config, release_id: str) -> list[NotesFile]:
-    """Every notes file of a release, strictly validated (the first problem is raised)."""
-    folder = notes_dir(config, release_id)
-    files = [open_notes_file(config, p, release_id)
-             for p in sorted(folder.glob("*.yaml"))] if folder.is_dir() else []
-    check_unique_ids(e for f in files for e in f.entries)
-    return files
 
 
 def new_document(chapter: str | None, release_id: str = "") -> Any:

@@ -108,6 +108,9 @@ def test_check_reports_bad_chapters_and_links(edited: ManualRepo) -> None:
     result = edited.run("check")
     assert result.exit_code == 1
     assert result.stdout == "procedures/bad.md: front matter has no 'id'\n"
+    edited.write("procedures/bad.md", "---\nid: CP1\ntitle: Twin\npart: A\n---\n\nText.\n")
+    assert edited.run("check").stdout == ("procedures/cp1.md: duplicate id 'CP1' (also in "
+                                          "procedures/bad.md)\n")
     edited.remove("procedures/bad.md")
     edit(edited, "procedures/pg4.md", "Schools have", "See [the guide](htps://example.org) "
          "and [CP3](cp9.md) and [mail](mailto:nobody) and [site](www.example.org). Schools have")

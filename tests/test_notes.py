@@ -14,6 +14,8 @@ from pipeline.config import load_config
 from pipeline.errors import NotesError
 from pipeline.notes import (
     append_entry,
+    entries_of,
+    load_document,
     load_entries,
     open_notes_file,
     parse_notes,
@@ -137,6 +139,43 @@ def test_strict_reading_names_file_and_line(text: str, error: str) -> None:
     with pytest.raises(NotesError) as caught:
         parse_notes("x/CP3.yaml", text.encode())
     assert str(caught.value) == error
+
+
+TRICKY = b"""\
+chapter: CP1
+entries:
+  - id: e-1
+    summary: yes
+    why: 12
+    significance: minor
+    changes: [a, "b"]
+    action: 2023-09-01
+    audience: [no, off]
+    orphaned: false
+    anchors:
+      - {change: a, kind: paragraph.modified, text: "x: y"}
+  - id: e-2
+    summary: |
+      Two
+      lines.
+    why: >-
+      Folded
+      text.
+"""
+
+
+def test_the_fast_reader_reads_as_ruamel_does() -> None:
+    """Reading uses libyaml; the round-trip loader (used to write) must agree with it."""
+    assert parse_notes("n/CP1.yaml", TRICKY) == entries_of("n/CP1.yaml",
+                                                           load_document("x", TRICKY))
+    first, second = parse_notes("n/CP1.yaml", TRICKY)
+    assert (first.summary, first.why, first.action, first.audience, first.orphaned) == (
+        "yes", "12", "2023-09-01", ("no", "off"), False)
+    assert (second.summary, second.why, second.line) == ("Two\nlines.", "Folded text.", 13)
+    with pytest.raises(NotesError) as caught:
+        parse_notes("n/CP1.yaml", b"entries:\n  - id: a\n    id: b\n")
+    assert str(caught.value) == ('n/CP1.yaml:3: invalid YAML: found duplicate key "id" with '
+                                 'value "b" (original value: "a")')
 
 
 def test_entry_ids_are_unique_across_files() -> None:
