@@ -64,12 +64,16 @@ def _line_of(node: Any, key: str | int | None = None) -> int | None:
         return lc.line + 1
 
 
-def load_document(where: str, raw: bytes) -> Any:
-    """The round-trip YAML document of a notes file (None when the file is empty)."""
+def _decode(where: str, raw: bytes) -> str:
     try:
-        text = raw.decode("utf-8")
+        return raw.decode("utf-8")
     except UnicodeDecodeError:
         raise NotesError("not valid UTF-8", where) from None
+
+
+def load_document(where: str, raw: bytes) -> Any:
+    """The round-trip YAML document of a notes file (None when the file is empty)."""
+    text = _decode(where, raw)
     try:
         return _yaml().load(text)
     except MarkedYAMLError as exc:
@@ -155,10 +159,7 @@ _FastLoader.add_constructor("tag:yaml.org,2002:int", lambda _loader, node: int(n
 
 def read_document(where: str, raw: bytes) -> Any:
     """A notes file's data for reading (not for writing back: see load_document)."""
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        raise NotesError("not valid UTF-8", where) from None
+    text = _decode(where, raw)
     try:
         return yaml.load(text, Loader=_FastLoader)
     except yaml.YAMLError:
