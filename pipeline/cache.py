@@ -109,6 +109,9 @@ class Cache:
         try:
             with self._db:
                 self._db.execute("BEGIN")
+                # What other versions of the tool wrote can never be read by this one.
+                self._db.execute("DELETE FROM kv WHERE substr(k, 1, ?) != ?",
+                                 (len(code_version()) + 1, code_version() + "\0"))
                 self._db.executemany("INSERT OR REPLACE INTO kv VALUES (?, ?)",
                                      list(self._pending.items()))
         except sqlite3.Error:

@@ -131,3 +131,31 @@ def test_verify_a_missing_tag_and_a_missing_output(manual: ManualRepo) -> None:
     assert result.stdout == ("2023-03: 2 mismatches\n"
                              "  release/2023-03: the tag is missing\n"
                              "  releases/2023-03/published/index.md: missing\n")
+
+
+def test_history_and_verify_of_releases_adopted_by_import_history(manual: ManualRepo,
+                                                                  tmp_path: Path) -> None:
+    def version(folder: str, **files: str) -> str:
+        for name, text in files.items():
+            path = tmp_path / folder / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text)
+        return str(tmp_path / folder)
+
+    first = version("2020-01", **{"a.md": "# A1 - First\n\nOld text.\n\nKept text.\n"})
+    second = version("2020-07", **{"a.md": "# A1 - First\n\nNew text.\n\nKept text.\n"})
+    assert manual.run("import-history", first, second, "--part", "A").exit_code == 0
+    result = manual.run("verify")
+    assert result.exit_code == 0, result.output
+    note = ("  Note: adopted by import-history: nothing was published by the tool, so only the "
+            "tag and the source commit are checked")
+    assert result.stdout.splitlines() == [
+        f"2020-01: verified (tag release/2020-01 at {_tag(manual, '2020-01')[:12]}, source "
+        f"{_tag(manual, '2020-01')[:12]}; no outputs)", note,
+        f"2020-07: verified (tag release/2020-07 at {_tag(manual, '2020-07')[:12]}, source "
+        f"{_tag(manual, '2020-07')[:12]}; no outputs)", note]
+    rows = json.loads(manual.run("blame", "A1", "--json").stdout)["rows"]
+    assert [(r["text"], r["release"], r["why"]) for r in rows if r["kind"] == "paragraph"] == [
+        ("New text.", "2020-07", ""), ("Kept text.", "2020-01", "first published")]
+    assert manual.run("show", "A1", "--at", "2020-03-01").stdout.endswith(
+        "Old text.\n\nKept text.\n")
