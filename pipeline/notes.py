@@ -533,8 +533,9 @@ def render_document(where: str, doc: Any) -> str:
 def save_notes(notes: NotesFile) -> bool:
     """Write the file atomically if its text changed; True when written.
 
-    Refuses (and writes nothing) if the result would not read back, or would lose an entry
-    that was there before: a bug must never cost an editor their words."""
+    Refuses (and writes nothing) if the result would not read back, would lose an entry that
+    was there before, or if the file changed on disk since it was read (another command, an
+    editor saving): a bug or a race must never cost an editor their words."""
     text = render_document(notes.where, notes.doc)
     if notes.raw is not None and text.encode("utf-8") == notes.raw:
         return False
@@ -546,6 +547,11 @@ def save_notes(notes: NotesFile) -> bool:
     lost = {e.id for e in notes.entries} - {e.id for e in written}
     if lost:
         raise NotesError(f"refusing to write: entries {', '.join(sorted(lost))} would be lost",
+                         notes.where)
+    on_disk = notes.path.read_bytes() if notes.path.exists() else None
+    if on_disk != notes.raw:
+        raise NotesError("changed on disk while being updated (by another command, or an "
+                         "editor saving it); nothing was written: run the command again",
                          notes.where)
     atomic_write(notes.path, text)
     return True

@@ -116,6 +116,23 @@ def test_save_refuses_to_lose_an_entry(manual: ManualRepo) -> None:
         save_notes(notes)
 
 
+def test_save_refuses_a_file_changed_since_it_was_read(manual: ManualRepo) -> None:
+    config = load_config(manual.root)
+    path = manual.root / NOTES / "CP3.yaml"
+    path.parent.mkdir(parents=True)
+    path.write_text(HAND_WRITTEN)
+    notes = open_notes_file(config, path)
+    append_entry(notes, {"id": "e-00000002", "summary": "Mine.", "changes": [TIMESCALE]})
+    theirs = HAND_WRITTEN + "  - id: e-00000003\n    summary: Theirs.\n"
+    path.write_text(theirs)  # another command wrote in between
+    with pytest.raises(NotesError) as caught:
+        save_notes(notes)
+    assert str(caught.value) == (f"{NOTES}/CP3.yaml: changed on disk while being updated (by "
+                                 "another command, or an editor saving it); nothing was "
+                                 "written: run the command again")
+    assert path.read_text() == theirs
+
+
 @pytest.mark.parametrize(("text", "error"), [
     ("entries:\n  - id: e-1\n    sumary: x\n",
      "x/CP3.yaml:3: unknown key 'sumary' in entry (did you mean 'summary'?)"),
