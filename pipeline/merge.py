@@ -63,13 +63,17 @@ class Anchor:
     text: str = ""
     # Insertions only: ids of other changes so alike that they could be taken for this one.
     others: tuple[str, ...] = ()
+    # A chapter's renumbering cascade ("paragraphs 4.1-9.3 renumbered 5.1-10.3"): one per
+    # chapter, its text a range that moves with every section added, so matched by chapter.
+    renumbering: bool = False
 
     @staticmethod
     def of(change: Change) -> Anchor:
         text = change.old if change.old is not None else (change.new or "")
         return Anchor(change=change.id, kind=change.kind, chapter=chapter_of(change),
                       location=change.location, section=change.section,
-                      text=_clip(" ".join(text.split())))
+                      text=_clip(" ".join(text.split())),
+                      renumbering=bool(dict(change.detail).get("renumbering")))
 
     @staticmethod
     def from_plain(pairs: Any) -> Anchor | None:
@@ -87,7 +91,8 @@ class Anchor:
                       location=str(data.get("location") or ""),
                       section=str(data.get("section") or ""), text=str(data.get("text") or ""),
                       others=tuple(str(o) for o in others)
-                      if isinstance(others, list | tuple) else ())
+                      if isinstance(others, list | tuple) else (),
+                      renumbering=data.get("renumbering") is True)
 
     def to_dict(self) -> dict[str, Any]:
         """As written into the notes (empty fields left out)."""
@@ -98,6 +103,8 @@ class Anchor:
                 out[key] = value
         if self.others:
             out["others"] = list(self.others)
+        if self.renumbering:
+            out["renumbering"] = True
         return out
 
 
@@ -331,6 +338,8 @@ def similarity_score(anchor: Anchor, candidate: Anchor) -> float | None:
         return None
     if anchor.kind in SINGLE_PER_CHAPTER:
         return 1.0 if same_kind else None
+    if anchor.renumbering or candidate.renumbering:
+        return 1.0 if same_kind and anchor.renumbering and candidate.renumbering else None
     same_location = bool(anchor.location) and anchor.location == candidate.location
     same_section = anchor.section == candidate.section
     place = 0.05 * same_location + 0.05 * same_section + 0.01 * same_kind

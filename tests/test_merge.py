@@ -134,6 +134,25 @@ def test_a_renumbered_chapter_keeps_its_entries() -> None:
     assert result.covered_by == {"CP3A-mod-2": "e-1"}
 
 
+def test_a_renumbering_cascade_is_one_per_chapter() -> None:
+    def cascade(cid: str, old: str, new: str, chapter: str = "CP3") -> Change:
+        return Change(id=cid, kind="paragraph.modified", chapter=chapter, location=new,
+                      old=old, new=new, detail=(("renumbering", f"{old} renumbered {new}"),))
+
+    first = cascade("CP3-mod-1", "paragraphs 4.1-9.3", "paragraphs 5.1-10.3")
+    wider = cascade("CP3-mod-2", "paragraphs 4.1-9.3", "paragraphs 6.1-11.3")
+    anchor = Anchor.of(first)
+    assert anchor.renumbering and anchor.to_dict()["renumbering"] is True
+    assert Anchor.from_plain(tuple(anchor.to_dict().items())) == anchor
+    plain = change("CP3-mod-3", old="paragraphs 4.1-9.3", new="paragraphs 4.1-9.3 and more")
+    elsewhere = cascade("CP4-mod-4", "paragraphs 4.1-9.3", "paragraphs 5.1-10.3", "CP4")
+    result = merge([entry("e-1", first)], [plain, elsewhere, wider])
+    assert result.covered_by == {"CP3-mod-2": "e-1"}
+    narrower = cascade("CP3-mod-5", "paragraphs 6.1-9.3", "paragraphs 7.1-10.3")
+    assert merge([entry("e-1", first)], [narrower]).covered_by == {"CP3-mod-5": "e-1"}
+    assert merge([entry("e-2", plain)], [narrower]).covered_by == {}
+
+
 def test_unknown_ids_and_double_cover_are_issues() -> None:
     c = change("CP3-mod-1", old=P1, new=P1 + " x")
     result = merge([entry("e-1", c), entry("e-2", c), entry("e-3", ids=("CP3-typo",))], [c])
