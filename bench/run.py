@@ -22,6 +22,7 @@ SECTIONS: list[str] = [
     "changes_bench",
     "import_bench",
     "history_bench",
+    "publish_bench",
 ]
 
 

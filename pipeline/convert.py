@@ -13,7 +13,7 @@ import tempfile
 import threading
 import zipfile
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -167,11 +167,13 @@ _ENV_LOCK = threading.Lock()
 @dataclass(frozen=True)
 class Conversion:
     """One pandoc run: a document to `to` ("docx", "md" or "pdf"), or, for Markdown, several
-    HTML fragments converted together and split apart again (`names[i]` from `html[i]`)."""
+    HTML fragments converted together and split apart again (`names[i]` from `html[i]`).
+    `source` is the input's format: "html", or "gfm" (Markdown made by an earlier run)."""
 
     to: str
     names: tuple[str, ...]
     html: tuple[str, ...]
+    source: str = "html"
 
     @property
     def size(self) -> int:
@@ -227,11 +229,15 @@ def _source_date(epoch: int) -> Iterator[None]:
                 os.environ["SOURCE_DATE_EPOCH"] = saved
 
 
+# Raw HTML left in Markdown input is read as text, never passed on.
+_READERS = {"html": "html", "gfm": "gfm-raw_html"}
+
+
 def _pandoc(source: str, to: str, extra: Sequence[str], name: str,
-            outputfile: Path | None = None) -> str:
+            outputfile: Path | None = None, reader: str = "html") -> str:
     try:
         # --quiet: an image that cannot be fetched (the sandbox fetches none) is expected.
-        return pypandoc.convert_text(source, to, format="html",
+        return pypandoc.convert_text(source, to, format=_READERS[reader],
                                      extra_args=["--quiet", *extra],
                                      outputfile=str(outputfile) if outputfile else None,
                                      verify_format=False, sandbox=True)
@@ -263,9 +269,11 @@ def _binary(conversion: Conversion, workdir: Path, pdf: str | None,
             epoch: int) -> dict[str, bytes]:
     name = conversion.names[0]
     target = workdir / Path(name).name
-    document = _TITLE.sub("", conversion.html[0])
+    document = conversion.html[0]
+    if conversion.source == "html":
+        document = _TITLE.sub("", document)
     extra = [f"--pdf-engine={pdf}"] if conversion.to == "pdf" and pdf else []
-    _pandoc(document, conversion.to, extra, name, outputfile=target)
+    _pandoc(document, conversion.to, extra, name, outputfile=target, reader=conversion.source)
     data = target.read_bytes()
     return {name: stamp_docx(data, epoch) if conversion.to == "docx" else data}
 
@@ -287,15 +295,18 @@ def stamp_docx(data: bytes, epoch: int) -> bytes:
 
 def run_conversions(conversions: Sequence[Conversion], epoch: int,
                     progress: Callable[[str], None] | None = None,
-                    workers: int | None = None) -> dict[str, bytes]:
+                    workers: int | None = None,
+                    then: Callable[[dict[str, bytes]], Sequence[Conversion]] | None = None,
+                    ) -> dict[str, bytes]:
     """Run every conversion, several at once (pandoc is single-threaded), largest first.
+    `then` is given what each conversion made and may return more conversions to run (a
+    DOCX made from Markdown), which start as soon as their input is ready.
 
     `epoch` (seconds, the release date) is stamped into DOCX and PDF files instead of the
     time of the run, so that two renders of the same release give the same bytes."""
     if not conversions:
         return {}
     pdf = pdf_engine() if any(c.to == "pdf" for c in conversions) else None
-    ordered = sorted(conversions, key=lambda c: -c.size)
     out: dict[str, bytes] = {}
     with tempfile.TemporaryDirectory(prefix="editorial-pandoc-") as tmp, _source_date(epoch):
         workdir = Path(tmp)
@@ -312,6 +323,12 @@ def run_conversions(conversions: Sequence[Conversion], epoch: int,
             return result
 
         with ThreadPoolExecutor(max_workers=workers or os.cpu_count() or 2) as pool:
-            for result in pool.map(one, ordered):
-                out.update(result)
+            running = {pool.submit(one, c) for c in sorted(conversions, key=lambda c: -c.size)}
+            while running:
+                done, running = wait(running, return_when=FIRST_COMPLETED)
+                for future in done:
+                    result = future.result()
+                    out.update(result)
+                    for more in (then(result) if then is not None else ()):
+                        running.add(pool.submit(one, more))
     return out

@@ -40,6 +40,8 @@ from pipeline.releases import (
 from pipeline.render import (
     commit_loader,
     environment,
+    finish,
+    follow_ups,
     release_epoch,
     render_plan,
     worktree_loader,
@@ -114,10 +116,14 @@ def render_outputs(manual: Manual, release_id: str, formats: Sequence[str],
     plan = render_plan(view, env, formats)
     files = dict(plan.files)
     files[FEED_FILE] = atom_feed(view, env)
+    epoch = release_epoch(view.release.date)
     if plan.conversions:
-        progress(f"Converting with pandoc ({len(plan.conversions)} conversions)")
-    files.update(run_conversions(plan.conversions, release_epoch(view.release.date),
-                                 progress=lambda msg: progress("  " + msg)))
+        progress(f"Converting with pandoc ({len(plan.conversions)} conversions, then "
+                 f"{len(plan.docx_from_md)} from their Markdown)")
+    converted = run_conversions(plan.conversions, epoch,
+                                progress=lambda msg: progress("  " + msg),
+                                then=lambda made: follow_ups(plan, made))
+    files.update(finish(plan, converted))
     return Outputs(files=dict(sorted(files.items())), notes=plan.notes)
 
 

@@ -12,13 +12,14 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import difflib
+import hashlib
 import importlib.resources
 import io
 import json
 import re
 import traceback
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +35,7 @@ from jinja2 import (
     TemplateSyntaxError,
 )
 from jinja2.sandbox import SandboxedEnvironment
+from markupsafe import Markup
 
 from pipeline import gitio
 from pipeline.convert import PDF_HELP, Conversion, markdown_batches, pdf_engine
@@ -153,11 +155,16 @@ class Links:
 
 @dataclass(frozen=True)
 class Plan:
-    """What a release renders to: finished files, and the pandoc conversions still to run."""
+    """What a release renders to: finished files, the pandoc conversions still to run, and
+    how their Markdown is finished (see `finish`)."""
 
     files: dict[str, bytes]
     conversions: tuple[Conversion, ...]
     notes: tuple[str, ...]  # messages for the user (a format that could not be made)
+    # Markdown output name -> (placeholder, chapter Markdown) to put in place of each.
+    bodies: dict[str, tuple[tuple[str, str], ...]] = field(default_factory=dict)
+    # Markdown made only to become a DOCX: its name -> the DOCX's name.
+    docx_from_md: dict[str, str] = field(default_factory=dict)
 
 
 def chapter_file(chapter: ChapterView, ext: str) -> str:
@@ -178,6 +185,24 @@ def _render(env: SandboxedEnvironment, document: str, context: Mapping[str, Any]
     return env.get_template(DOCUMENTS[document]).render(context)
 
 
+class _Placeholders:
+    """Chapter bodies in Markdown documents: the templates print a placeholder paragraph,
+    pandoc converts only the page around it, and the chapter's own (cleaned) Markdown goes in
+    its place afterwards. Converting the bodies' HTML back into Markdown would cost pandoc
+    most of its time on a large manual, and give back less faithful text."""
+
+    def __init__(self, release_id: str) -> None:
+        digest = hashlib.sha256(f"editorial:{release_id}".encode()).hexdigest()[:12]
+        self.prefix = f"EDITORIALBODY{int(digest, 16)}N"
+        self.count = 0
+
+    def swap(self, chapter: ChapterView, found: list[tuple[str, str]]) -> ChapterView:
+        token = f"{self.prefix}{self.count}"
+        self.count += 1
+        found.append((token, chapter.markdown))
+        return replace(chapter, body=Markup(f"<p>{token}</p>"))
+
+
 def render_plan(view: ReleaseView, env: SandboxedEnvironment,
                 formats: Sequence[str]) -> Plan:
     wanted = [f for f in DOCUMENT_FORMATS if f in formats]
@@ -190,6 +215,11 @@ def render_plan(view: ReleaseView, env: SandboxedEnvironment,
     part_files = {c.id: part_docs[p.id] for p in view.parts for c in p.chapters}
     files: dict[str, bytes] = {}
     conversions: list[Conversion] = []
+    markdown: list[tuple[str, str]] = []  # (name, HTML) to convert to Markdown together
+    part_pages: list[tuple[str, str]] = []
+    bodies: dict[str, tuple[tuple[str, str], ...]] = {}
+    docx_from_md: dict[str, str] = {}
+    holders = _Placeholders(view.release.id)
     for fmt in wanted:
         top = Links(fmt, 0, part_files)
         bulletin = _render(env, "bulletin", _context(view, top, "bulletin"))
@@ -200,36 +230,77 @@ def render_plan(view: ReleaseView, env: SandboxedEnvironment,
             for name, text in _pages(view, env, fmt):
                 files[name] = text.encode("utf-8")
         elif fmt == "md":
-            docs = [("bulletin.md", bulletin), ("complete-list.md", complete),
-                    *_pages(view, env, fmt)]
-            conversions.extend(markdown_batches(docs))
+            markdown += [("bulletin.md", bulletin), ("complete-list.md", complete)]
+            for name, text in _pages(view, env, fmt, holders, bodies):
+                markdown.append((name, text))
         elif fmt == "docx":
             conversions.append(Conversion("docx", ("bulletin.docx",), (bulletin,)))
             conversions.append(Conversion("docx", ("complete-list.docx",), (complete,)))
             for part in view.parts:
-                context = {**_context(view, top, "part"), "part": part}
-                conversions.append(Conversion("docx", (part_docs[part.id],),
-                                              (_render(env, "part", context),)))
+                found: list[tuple[str, str]] = []
+                swapped = replace(part, chapters=tuple(holders.swap(c, found)
+                                                       for c in part.chapters))
+                context = {**_context(view, top, "part"), "part": swapped}
+                name = part_docs[part.id] + ".md"
+                part_pages.append((name, _render(env, "part", context)))
+                bodies[name] = tuple(found)
+                docx_from_md[name] = part_docs[part.id]
         else:
             conversions.append(Conversion("pdf", ("bulletin.pdf",), (bulletin,)))
             conversions.append(Conversion("pdf", ("complete-list.pdf",), (complete,)))
+    conversions.extend(markdown_batches(markdown))
+    # The parts' pages on their own: small, so their DOCX can start early.
+    conversions.extend(markdown_batches(part_pages))
     files["changes.json"] = changes_json(view)
     files["changes.csv"] = changes_csv(view)
-    return Plan(files=files, conversions=tuple(conversions), notes=tuple(notes))
+    return Plan(files=files, conversions=tuple(conversions), notes=tuple(notes),
+                bodies=bodies, docx_from_md=docx_from_md)
 
 
-def _pages(view: ReleaseView, env: SandboxedEnvironment, fmt: str) -> list[tuple[str, str]]:
-    """The index and every chapter page, in `fmt`'s links."""
+def _with_bodies(plan: Plan, name: str, data: bytes) -> str:
+    text = data.decode("utf-8")
+    for token, body in plan.bodies.get(name, ()):
+        text = re.sub(rf"^[ \t]*{token}[ \t]*$", lambda _m, b=body: b.rstrip("\n"), text,
+                      count=1, flags=re.MULTILINE)
+    return text
+
+
+def finish(plan: Plan, converted: Mapping[str, bytes]) -> dict[str, bytes]:
+    """The finished files among what pandoc made: chapters' Markdown put in place."""
+    return {name: _with_bodies(plan, name, data).encode("utf-8") if name in plan.bodies
+            else data
+            for name, data in converted.items() if name not in plan.docx_from_md}
+
+
+def follow_ups(plan: Plan, converted: Mapping[str, bytes]) -> tuple[Conversion, ...]:
+    """The DOCX to make from Markdown among what pandoc just made."""
+    return tuple(Conversion("docx", (plan.docx_from_md[name],),
+                            (_with_bodies(plan, name, data),), source="gfm")
+                 for name, data in converted.items() if name in plan.docx_from_md)
+
+
+def _pages(view: ReleaseView, env: SandboxedEnvironment, fmt: str,
+           holders: _Placeholders | None = None,
+           bodies: dict[str, tuple[tuple[str, str], ...]] | None = None
+           ) -> list[tuple[str, str]]:
+    """The index and every chapter page, in `fmt`'s links; with `holders`, each chapter's
+    body is a placeholder (recorded in `bodies`)."""
     top = Links(fmt, 0, {})
     out = [(f"index.{fmt}", _render(env, "index", _context(view, top, "index")))]
     inside = _context(view, Links(fmt, 1, {}), "chapter")
     chapters = view.chapters
     part_of: dict[str, PartView] = {c.id: p for p in view.parts for c in p.chapters}
     for i, chapter in enumerate(chapters):
-        context = {**inside, "chapter": chapter, "part": part_of[chapter.id],
+        name = chapter_file(chapter, fmt)
+        shown = chapter
+        if holders is not None and bodies is not None:
+            found: list[tuple[str, str]] = []
+            shown = holders.swap(chapter, found)
+            bodies[name] = tuple(found)
+        context = {**inside, "chapter": shown, "part": part_of[chapter.id],
                    "previous": chapters[i - 1] if i else None,
                    "next": chapters[i + 1] if i + 1 < len(chapters) else None}
-        out.append((chapter_file(chapter, fmt), _render(env, "chapter", context)))
+        out.append((name, _render(env, "chapter", context)))
     return out
 
 

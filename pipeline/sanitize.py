@@ -107,6 +107,83 @@ def render_marked(markdown: str, marks: Mapping[int, Sequence[str]], label: str)
     return clean_html(_MD.renderer.render(tokens, _MD.options, {}))
 
 
+def chapter_outputs(markdown: str, marks: Mapping[int, Sequence[str]],
+                    label: str) -> tuple[Markup, str]:
+    """A chapter body as clean HTML (see render_marked) and as clean Markdown (see
+    markdown_marked), from one parse."""
+    tokens = _MD.parse(markdown)
+    text = _markdown_marked(markdown, tokens, marks, label)
+    if marks:
+        tokens = _mark(tokens, marks, label)
+    return clean_html(_MD.renderer.render(tokens, _MD.options, {})), text
+
+
+# Raw HTML in Markdown: comments, script and style elements with their content, tags.
+_RAW_HTML = re.compile(r"<!--.*?-->|<(script|style)\b.*?</\1\s*>|<(?:script|style)\b.*"
+                       r"|</?[A-Za-z][A-Za-z0-9-]*(?:\s[^<>]*)?/?>", re.DOTALL | re.IGNORECASE)
+# Links to code: an inline link, an autolink, a reference definition.
+_UNSAFE = "(?:javascript|vbscript|data|file):"
+_UNSAFE_LINK = re.compile(rf"\]\((\s*<?\s*)(?={_UNSAFE})", re.IGNORECASE)
+_UNSAFE_AUTOLINK = re.compile(rf"<{_UNSAFE}[^>]*>", re.IGNORECASE)
+_UNSAFE_DEFINITION = re.compile(rf"^\s{{0,3}}\[[^\]]+\]:\s*<?{_UNSAFE}", re.IGNORECASE)
+_HEADING = re.compile(r"^( {0,3}#{1,6}[ \t]+)")
+_CONTAINER = re.compile(r"^((?:\s*>[ \t]?)*(?:\s*(?:[-+*]|\d{1,9}[.)])[ \t]+)?)")
+_ROW = re.compile(r"^(\s*\|?\s*)")
+_BLANK_RUN = re.compile(r"\n[ \t]*\n(?:[ \t]*\n)+")
+
+
+def markdown_marked(markdown: str, marks: Mapping[int, Sequence[str]], label: str) -> str:
+    """A chapter body as Markdown for the Markdown and DOCX outputs: the editors' own text,
+    with raw HTML taken out (a raw HTML block keeps its words, a <script> nothing), links to
+    javascript: and the like made plain text, and the blocks that start on the given body
+    lines (0-based) opening with the label in bold, as the HTML marks them."""
+    return _markdown_marked(markdown, _MD.parse(markdown), marks, label)
+
+
+def _markdown_marked(markdown: str, tokens: Sequence[Token],
+                     marks: Mapping[int, Sequence[str]], label: str) -> str:
+    lines = markdown.split("\n")
+    kinds = {}
+    raw_blocks: dict[int, tuple[int, str]] = {}
+    inline_html: list[tuple[int, int]] = []
+    for tok in tokens:
+        if not tok.map:
+            continue
+        kinds.setdefault(tok.map[0], tok.type)
+        if tok.type == "html_block":
+            raw_blocks[tok.map[0]] = (tok.map[1], plain(tok.content))
+        elif tok.type == "inline" and any(c.type == "html_inline" for c in tok.children or ()):
+            inline_html.append((tok.map[0], tok.map[1]))
+    tag = f"**{label}** "
+    for line in marks:
+        if 0 <= line < len(lines) and line not in raw_blocks:
+            kind = kinds.get(line)
+            text = lines[line]
+            pattern = _HEADING if kind == "heading_open" else _ROW if kind == "tr_open" \
+                else _CONTAINER
+            match = pattern.match(text)
+            cut = match.end() if match else 0
+            if kind not in ("fence", "code_block") and text[cut:].strip():
+                lines[line] = text[:cut] + tag + text[cut:]
+    for start, end in inline_html:
+        chunk = _RAW_HTML.sub("", "\n".join(lines[start:end])).split("\n")
+        lines[start:end] = chunk + [""] * (end - start - len(chunk))
+    out: list[str] = []
+    index = 0
+    while index < len(lines):
+        if index in raw_blocks:
+            end, words = raw_blocks[index]
+            if words:
+                out += [words, ""]
+            index = end
+            continue
+        line = lines[index]
+        if not _UNSAFE_DEFINITION.match(line):
+            out.append(_UNSAFE_AUTOLINK.sub("", _UNSAFE_LINK.sub(r"\\](\1", line)))
+        index += 1
+    return _BLANK_RUN.sub("\n\n", "\n".join(out)).strip("\n") + "\n"
+
+
 _MARKABLE = ("paragraph_open", "heading_open", "tr_open", "fence", "code_block", "html_block")
 
 

@@ -24,7 +24,7 @@ from pipeline.manual import ChangeSet, Manual, release_changes
 from pipeline.models import Change, Chapter, Entry, Release, Segment
 from pipeline.notes import NOTES_DIR, load_entries, read_entries
 from pipeline.releases import RELEASE_FILE, list_releases, load_release, parse_release
-from pipeline.sanitize import EMPTY, Rich, plain, render_marked, rich
+from pipeline.sanitize import EMPTY, Rich, chapter_outputs, plain, rich
 
 INTRODUCTION_FILE = "introduction.md"  # beside release.toml, when not in it
 
@@ -145,7 +145,8 @@ class ChapterView:
     title: str
     part: str
     path: str
-    body: Markup
+    body: Markup  # the text as clean HTML, changed passages marked
+    markdown: str  # the same as clean Markdown (for the Markdown and DOCX outputs)
     changed: bool
     added: bool
     entries: tuple[EntryView, ...]  # its own, and manual-wide ones covering its changes
@@ -432,10 +433,11 @@ def build_view(data: ReleaseData) -> ReleaseView:
         wide = tuple(e for e in entries if e.chapter != chapter.id and not e.orphaned
                      and any(_touches(c, chapter.id) for c in e.changes))
         last = data.last_changed.get(chapter.path)
+        body, markdown = chapter_outputs(chapter.body, _marks(chapter, change_set.changes),
+                                         "Updated")
         chapters.append(ChapterView(
             id=chapter.id, title=plain(chapter.title), part=chapter.part, path=chapter.path,
-            body=render_marked(chapter.body, _marks(chapter, change_set.changes),
-                               "Updated"),
+            body=body, markdown=markdown,
             changed=bool(mine), added=any(c.kind == "chapter.added" for c in mine),
             entries=own + wide, sweeps=_sweeps(chapter.id, mine, change_set.changes),
             changes=mine, uncovered=tuple(c for c in mine if c.entry is None),

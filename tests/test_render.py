@@ -249,9 +249,11 @@ def test_a_handful_of_pandoc_runs_never_one_per_chapter(sample: Sample) -> None:
     view = build_view(worktree_data(manual, "r2"))
     plan = render_plan(view, environment(worktree_loader(manual.root)), FORMATS)
     kinds = sorted((c.to, len(c.names)) for c in plan.conversions)
-    # Two DOCX per part would be one per chapter in a bigger manual: there is one per part,
-    # and all the Markdown (bulletin, list, index, every chapter page) is one run.
-    assert kinds == [("docx", 1)] * 4 + [("md", 8)]
+    # All the Markdown (bulletin, list, index, every chapter page, each part's page) is one
+    # run; then one DOCX per part is made from its Markdown: never one run per chapter.
+    assert kinds == [("docx", 1)] * 2 + [("md", 2), ("md", 8)]
+    assert plan.docx_from_md == {"parts/A.docx.md": "parts/A.docx",
+                                 "parts/B.docx.md": "parts/B.docx"}
 
 
 def test_two_renders_give_the_same_bytes(sample: Sample, out: Path,
