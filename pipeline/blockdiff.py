@@ -14,6 +14,7 @@ that later passes (moves, link-only items, term sweeps) can look at the text.
 from __future__ import annotations
 
 import difflib
+import re
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -75,6 +76,21 @@ class _Side:
         if c is None:
             c = self.counters[i] = Counter(words(self.chapter.blocks[i].text))
         return c
+
+
+_AFTER_NUMBER = re.compile(r"^[.)]?\s*")
+
+
+def renumbered_only(old: Block, new: Block) -> bool:
+    """Two headings or two paragraphs whose texts differ only in their leading number: "4.1
+    The plan ..." and "5.1 The plan ...", "4. Strategy" and "5) Strategy"."""
+    if old.ref is None or new.ref is None or old.ref == new.ref or group(old) != group(new):
+        return False
+    if group(new) == "row" or not old.text.startswith(old.ref) \
+            or not new.text.startswith(new.ref):
+        return False
+    return (_AFTER_NUMBER.sub("", old.text[len(old.ref):], count=1)
+            == _AFTER_NUMBER.sub("", new.text[len(new.ref):], count=1))
 
 
 def diff_chapter(old: Chapter, new: Chapter) -> list[Piece]:
@@ -153,7 +169,9 @@ def _pair(sa: _Side, sb: _Side, rows: range, cols: range) -> list[tuple[int, int
     def score(i: int, j: int) -> float:
         if group(a[i]) != group(b[j]):
             return 0.0
-        if (i, j) in forced:
+        if (i, j) in forced or renumbered_only(a[i], b[j]):
+            # A renumbered block is its old self, however short: "2. Consent" -> "1. Consent"
+            # is the same section, "1. Purpose" -> "1. Consent" is not.
             return 1.0
         ca, cb = sa.counter(i), sb.counter(j)
         s = counter_similarity(ca, cb)

@@ -37,7 +37,8 @@ from pipeline.blockdiff import Piece, deleted_pieces, diff_chapter, inserted_pie
 from pipeline.models import Change, Chapter, Snapshot
 from pipeline.moves import best_pairs, find_moves
 from pipeline.redline import counter_similarity, similarity, words
-from pipeline.sweeps import find_sweeps
+from pipeline.renumbering import fold_renumbering
+from pipeline.sweeps import find_sweeps, metadata_sweeps
 
 # Share of word triples two chapters must have in common to be one renamed chapter; less
 # is enough when the titles are close ("GitHub Privacy Statement" -> "GitHub General Privacy
@@ -71,7 +72,8 @@ def detect_changes(old: Snapshot | None, new: Snapshot) -> list[Change]:
     for before, after in pairs:
         pieces.extend(Piece(c) for c in chapter_changes(before, after))
         if before.body != after.body:
-            pieces.extend(_in_chapter(p, after) for p in diff_chapter(before, after))
+            body = [_in_chapter(p, after) for p in diff_chapter(before, after)]
+            pieces.extend(fold_renumbering(body, after))
     for chapter in added:
         pieces.append(Piece(Change(id="", kind="chapter.added", chapter=chapter.id,
                                    location="chapter", new=chapter.title, part=chapter.part,
@@ -82,10 +84,13 @@ def detect_changes(old: Snapshot | None, new: Snapshot) -> list[Change]:
                                    location="chapter", old=chapter.title, part=chapter.part,
                                    old_path=chapter.path, line=1)))
         pieces.extend(deleted_pieces(chapter))
+    pieces = metadata_sweeps(pieces, order)
     pieces = find_moves(pieces, order)
     pieces = _link_items(pieces)
     pieces = find_sweeps(pieces, order)
-    pieces.sort(key=lambda p: (order.get(p.change.chapter or "", len(order)),
+    # Manual-wide changes (no chapter) come after every chapter's.
+    last = 2 * len(order) + 2
+    pieces.sort(key=lambda p: (order.get(p.change.chapter, last) if p.change.chapter else last,
                                _RANK.get(p.change.kind, 9)))
     return assign_ids([p.change for p in pieces])
 
@@ -225,7 +230,7 @@ def assign_ids(changes: list[Change]) -> list[Change]:
     seen: Counter[str] = Counter()
     out = []
     for change in changes:
-        if change.kind == "term.swept":
+        if change.chapter is None:  # manual-wide: its id was given with it
             out.append(change)
             continue
         base = change_id(change)

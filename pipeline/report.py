@@ -73,6 +73,9 @@ def describe(change: Change) -> str:
     if change.kind == "term.swept":
         where = ", ".join(change.chapters)
         return f"'{change.old}' now '{change.new}' ({len(change.places)} places: {where})"
+    detail = dict(change.detail)
+    if detail.get("renumbering"):
+        return str(detail["renumbering"])
     if change.kind in ("heading.changed", "metadata.changed") and change.old is None:
         return f"added '{change.new}'"
     if change.kind in ("heading.changed", "metadata.changed") and change.new is None:
@@ -130,7 +133,7 @@ def diff_text(config: Config, change_set: ChangeSet, color: bool = False) -> str
                         lines.append("  " + redline_text([Segment("delete", change.old)], color))
                     if change.new is not None:
                         lines.append("  " + redline_text([Segment("insert", change.new)], color))
-                if change.kind == "term.swept":
+                if change.chapter is None:  # a sweep of terms or of front matter
                     lines.extend(f"  - {p.chapter}, {p.location}" for p in change.places)
     return "\n".join(lines)
 

@@ -162,6 +162,10 @@ def suggest(change: Change) -> Suggestion:
 def _suggest(change: Change) -> Suggestion:
     kind = change.kind
     see = see_paragraph(change)
+    renumbering = _detail(change, "renumbering")
+    if renumbering and kind in ("paragraph.modified", "heading.changed"):
+        # One change for a chapter's renumbering cascade (pipeline/renumbering.py).
+        return Suggestion(renumbering, "minor", "renumbered only; the words are unchanged")
     if kind == "chapter.added":
         title = change.new if change.new and change.new != change.chapter else ""
         return Suggestion(f"New chapter: {' '.join(filter(None, (change.chapter, title)))}",

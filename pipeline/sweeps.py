@@ -13,6 +13,13 @@ Rules:
 - A change whose every edit is a replacement of swept terms is absorbed into the sweep (it is
   one of its places, not a change of its own). A change with further edits keeps its own
   `paragraph.modified` and is still listed among the sweep's places.
+
+Front matter is swept too (`metadata_sweeps`): the same key given the same edit (set to the
+same value, or removed) in MIN_METADATA_CHAPTERS or more chapters, as when a site policy drops
+its `topics:` key from every file, is one manual-wide `metadata.changed` that lists its
+chapters and places, with the id `meta-<8 hex of sha1 over the key and the new value>`. Its
+old value is the commonest one; chapters that had another are named in detail
+"other_old_values" with theirs.
 """
 
 from __future__ import annotations
@@ -25,8 +32,10 @@ from dataclasses import dataclass
 from pipeline.blockdiff import Piece
 from pipeline.models import Change, Place, Segment
 from pipeline.redline import edit_count, replacements, words
+from pipeline.renumbering import is_renumbering
 
 MIN_PLACES = 2
+MIN_METADATA_CHAPTERS = 3
 MAX_TERM_WORDS = 6
 _SWEEPABLE = ("paragraph.modified", "table.row.modified", "heading.changed")
 _FIRST_WORD = re.compile(r"^\s(\w+(?:['’\-]\w+)*)")
@@ -56,7 +65,8 @@ def find_sweeps(pieces: list[Piece], chapter_order: dict[str, int]) -> list[Piec
     found: dict[tuple[str, str], list[_Occurrence]] = defaultdict(list)
     for k, piece in enumerate(pieces):
         c = piece.change
-        if c.kind not in _SWEEPABLE or c.old is None or c.new is None:
+        if (c.kind not in _SWEEPABLE or c.old is None or c.new is None
+                or is_renumbering(c)):
             continue
         for old, new, before, after in replacements(c.redline):
             if is_term(old, new):
@@ -135,4 +145,55 @@ def _sweep(pieces: list[Piece], occ: list[_Occurrence], absorbed: set[int],
                     old=old, new=new,
                     redline=(Segment("delete", old), Segment("insert", new)),
                     chapters=chapters, places=tuple(places), detail=detail)
+    return Piece(change)
+
+
+def metadata_sweeps(pieces: list[Piece], chapter_order: dict[str, int]) -> list[Piece]:
+    """`pieces` with the front-matter edits that many chapters share made one change each."""
+    found: dict[tuple[str, str | None], list[int]] = defaultdict(list)
+    for k, piece in enumerate(pieces):
+        c = piece.change
+        if c.kind == "metadata.changed" and c.chapter is not None:
+            found[str(dict(c.detail).get("key", "")), c.new].append(k)
+    wide = {key: ks for key, ks in found.items()
+            if len({pieces[k].change.chapter for k in ks}) >= MIN_METADATA_CHAPTERS}
+    if not wide:
+        return pieces
+    first = {ks[0]: key for key, ks in wide.items()}
+    gone = {k for ks in wide.values() for k in ks}
+    out = []
+    for k, piece in enumerate(pieces):
+        if k in first:
+            out.append(_metadata_sweep([pieces[j].change for j in wide[first[k]]],
+                                       chapter_order))
+        elif k not in gone:
+            out.append(piece)
+    return out
+
+
+def metadata_sweep_id(key: str, new: str | None) -> str:
+    material = f"metadata.changed\0{key}\0{'(removed)' if new is None else new}"
+    return f"meta-{hashlib.sha1(material.encode()).hexdigest()[:8]}"
+
+
+def _metadata_sweep(changes: list[Change], chapter_order: dict[str, int]) -> Piece:
+    changes = sorted(changes, key=lambda c: (chapter_order.get(c.chapter or "", 10**9),
+                                             c.chapter or ""))
+    key = str(dict(changes[0].detail).get("key", ""))
+    new = changes[0].new
+    olds = [c.old for c in changes]
+    old = max(dict.fromkeys(olds), key=olds.count)  # the commonest; ties: the first met
+    chapters = tuple(c.chapter or "" for c in changes)
+    detail: list[tuple[str, object]] = [("key", key), ("chapters", len(chapters))]
+    others = tuple((c.chapter or "", c.old) for c in changes if c.old != old)
+    if others:
+        # Chapters whose old value was another: the edit (the value they now have, or the
+        # key removed) is the same, so it is the same change.
+        detail.append(("other_old_values", others))
+    change = Change(id=metadata_sweep_id(key, new), kind="metadata.changed", chapter=None,
+                    location=f"{changes[0].location} in {len(chapters)} chapters",
+                    old=old, new=new, chapters=chapters,
+                    places=tuple(Place(chapter=c.chapter or "", location=c.location,
+                                       line=c.line) for c in changes),
+                    detail=tuple(detail))
     return Piece(change)

@@ -77,6 +77,22 @@ def test_heading_levels_promoted_give_no_word_changes(manual: ManualRepo) -> Non
     assert {dict(c.detail)["key"] for c in changes} == {"versions", "topics"}
 
 
+def test_the_same_front_matter_edit_in_three_documents_is_one_change(
+        manual: ManualRepo) -> None:
+    names = {"github-username-policy", "github-government-takedown-policy",
+             "github-trademark-policy"}
+    changes = changes_between(manual, "2021-04", "2021-10", names)
+    assert [(c.kind, c.chapter, c.location, c.old, c.new) for c in changes] == [
+        ("metadata.changed", None, "front matter 'versions' in 3 chapters", "free-pro-team: *",
+         "fpt: *"),
+        ("metadata.changed", None, "front matter 'topics' in 3 chapters", None,
+         "Policy, Legal")]
+    for change in changes:
+        assert change.chapters == tuple(sorted(names))
+        assert [p.chapter for p in change.places] == sorted(names)
+        assert change.id.startswith("meta-")
+
+
 def test_folder_reorganisation_is_chapters_moved(manual: ManualRepo) -> None:
     names = {"github-bug-bounty-program-legal-safe-harbor", "dmca-takedown-policy"}
     changes = changes_between(manual, "2022-04", "2022-10", names)
