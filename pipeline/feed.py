@@ -43,7 +43,7 @@ def atom_feed(view: ReleaseView, env: SandboxedEnvironment) -> bytes:
     fg.subtitle(f"What changed in each release of {manual.name}, and why.")
     fg.author({"name": manual.publisher or manual.name})
     fg.link(href=base or "./", rel="alternate")
-    fg.link(href=f"{base}feed.atom", rel="self")
+    fg.link(href=f"{base}{view.release.id}/{FEED_FILE}", rel="self")
     fg.language("en")
     fg.generator("editorial")
     fg.updated(_when(view.feed[0].release))

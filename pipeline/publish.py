@@ -346,7 +346,8 @@ def publish(manual: Manual, release_id: str | None = None, formats: Sequence[str
     progress(f"Publishing {release.id} ({release.title}) from commit {source[:12]}")
     outputs = render_outputs(manual, release.id, chosen, source, progress)
     files = dict(outputs.files)
-    files[MANIFEST] = manifest(manual, release, source, chosen, outputs.files)
+    made = tuple(f for f in chosen if f != "pdf" or any(n.endswith(".pdf") for n in files))
+    files[MANIFEST] = manifest(manual, release, source, made, outputs.files)
 
     progress(f"Writing {len(files)} files into {_rel(manual, target)}/")
     staging = Path(tempfile.mkdtemp(prefix=TEMP_PREFIX, dir=folder))

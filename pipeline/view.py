@@ -273,7 +273,8 @@ def commit_data(manual: Manual, release_id: str, commit: str) -> ReleaseData:
     change_set = release_changes(at, release, to_ref=commit)
     others = sorted((r for r in records.values() if r.id != release.id),
                     key=lambda r: (r.date, r.id))
-    past = _past(at, release, others, lambda r: _entries_at(at, r.id, _source(at, r)))
+    # Earlier releases' entries as they stand in this commit (corrections included).
+    past = _past(at, release, others, lambda r: _entries_at(at, r.id, commit))
     return ReleaseData(config, release,
                        release.introduction or (intro or b"").decode("utf-8", "replace"),
                        change_set, _entries_at(at, release.id, commit), past,
