@@ -162,6 +162,9 @@ _BODY = re.compile(r"<body[^>]*>(.*)</body>", re.DOTALL | re.IGNORECASE)
 _MAIN = re.compile(r"</?main\b", re.IGNORECASE)
 _W3CDTF = re.compile(r'(<dcterms:(?:created|modified) xsi:type="dcterms:W3CDTF">)[^<]*(<)')
 _ENV_LOCK = threading.Lock()
+_HTML_ENGINES = ("weasyprint", "wkhtmltopdf")
+_ENGINE_QUIET = {"weasyprint": ["--pdf-engine-opt=--quiet"],
+                 "wkhtmltopdf": ["--pdf-engine-opt=--quiet"]}
 
 
 @dataclass(frozen=True)
@@ -174,6 +177,7 @@ class Conversion:
     names: tuple[str, ...]
     html: tuple[str, ...]
     source: str = "html"
+    style: str = ""  # CSS for a PDF made through HTML (weasyprint, wkhtmltopdf)
 
     @property
     def size(self) -> int:
@@ -272,7 +276,12 @@ def _binary(conversion: Conversion, workdir: Path, pdf: str | None,
     document = conversion.html[0]
     if conversion.source == "html":
         document = _TITLE.sub("", document)
-    extra = [f"--pdf-engine={pdf}"] if conversion.to == "pdf" and pdf else []
+    extra = []
+    if conversion.to == "pdf" and pdf:
+        extra.append(f"--pdf-engine={pdf}")
+        if pdf in _HTML_ENGINES and conversion.style:
+            extra.append(f"--variable=header-includes:<style>{conversion.style}</style>")
+        extra += _ENGINE_QUIET.get(pdf, [])
     _pandoc(document, conversion.to, extra, name, outputfile=target, reader=conversion.source)
     data = target.read_bytes()
     return {name: stamp_docx(data, epoch) if conversion.to == "docx" else data}

@@ -246,8 +246,10 @@ def render_plan(view: ReleaseView, env: SandboxedEnvironment,
                 bodies[name] = tuple(found)
                 docx_from_md[name] = part_docs[part.id]
         else:
-            conversions.append(Conversion("pdf", ("bulletin.pdf",), (bulletin,)))
-            conversions.append(Conversion("pdf", ("complete-list.pdf",), (complete,)))
+            style = env.get_template("style.css").render()
+            conversions.append(Conversion("pdf", ("bulletin.pdf",), (bulletin,), style=style))
+            conversions.append(Conversion("pdf", ("complete-list.pdf",), (complete,),
+                                          style=style))
     conversions.extend(markdown_batches(markdown))
     # The parts' pages on their own: small, so their DOCX can start early.
     conversions.extend(markdown_batches(part_pages))

@@ -314,3 +314,17 @@ def test_unknown_format_is_refused(sample: Sample) -> None:
     assert result.exit_code == 2
     assert result.stderr == ("Error: unknown format 'rtf' (choose from html, docx, md, pdf, "
                              "json, csv, feed)\n")
+
+
+def test_pdf_when_an_engine_is_installed(sample: Sample, tmp_path: Path) -> None:
+    from pipeline.convert import pdf_engine
+
+    if pdf_engine() is None:
+        pytest.skip("no PDF engine here (e.g. apt-get install weasyprint)")
+    manual = open_manual(sample.root)
+    first = render_preview(manual, "r2", tmp_path / "a", ("pdf",)).folder
+    second = render_preview(manual, "r2", tmp_path / "b", ("pdf",)).folder
+    for name in ("bulletin.pdf", "complete-list.pdf"):
+        data = (first / name).read_bytes()
+        assert data.startswith(b"%PDF-")
+        assert data == (second / name).read_bytes()  # the same bytes on every render
