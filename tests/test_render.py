@@ -328,3 +328,15 @@ def test_pdf_when_an_engine_is_installed(sample: Sample, tmp_path: Path) -> None
         data = (first / name).read_bytes()
         assert data.startswith(b"%PDF-")
         assert data == (second / name).read_bytes()  # the same bytes on every render
+
+
+def test_render_json_lists_what_it_wrote(sample: Sample, tmp_path: Path) -> None:
+    result = sample.repo.run("render", "--json", "--out", str(tmp_path / "out"),
+                             "--formats", "md")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert (data["release"], data["folder"], data["notes"]) == ("r2", str(tmp_path / "out"), [])
+    assert data["files"] == sorted(data["files"])
+    assert {"bulletin.md", "chapters/CP3.md", "changes.csv", "changes.json", "feed.atom",
+            "index.md"} <= set(data["files"])
+    assert all((tmp_path / "out" / name).is_file() for name in data["files"])
