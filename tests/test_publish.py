@@ -157,17 +157,21 @@ KILL_POINTS = ("Reading release", "Converting with pandoc", "  converted",
 
 def kill_publish_at(root: Path, marker: str) -> bool:
     """Start `editorial publish` and SIGKILL it when `marker` starts a line of its progress.
-    True if it was killed (False: it finished first)."""
+    True if it was killed; a run that ends first fails the test with what it said."""
     proc = subprocess.Popen([sys.executable, "-m", "pipeline", "-C", str(root), "publish"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     assert proc.stderr is not None
+    said = []
     for line in proc.stderr:
+        said.append(line)
         if line.startswith(marker):
             proc.send_signal(signal.SIGKILL)
             proc.wait()
             break
     proc.wait()
-    return proc.returncode == -signal.SIGKILL
+    assert proc.returncode == -signal.SIGKILL, f"publish was not killed at {marker!r}: " \
+        f"exit {proc.returncode}, it said:\n{''.join(said)}{proc.stderr.read()}"
+    return True
 
 
 def settle(root: Path) -> None:
