@@ -31,7 +31,7 @@ from __future__ import annotations
 import hashlib
 from collections import Counter
 from dataclasses import replace
-from typing import Any
+from typing import Any, Protocol
 
 from pipeline.blockdiff import Piece, deleted_pieces, diff_chapter, inserted_pieces, link_only
 from pipeline.models import Change, Chapter, Snapshot
@@ -62,8 +62,18 @@ _RANK = {"chapter.added": 0, "chapter.removed": 0, "chapter.renumbered": 1, "cha
          "chapter.retitled": 3, "metadata.changed": 4}
 
 
-def detect_changes(old: Snapshot | None, new: Snapshot) -> list[Change]:
-    """Every change from `old` to `new`; nothing when there is no `old` (a first release)."""
+class BodyMemo(Protocol):
+    """Body changes kept by blob ids (pipeline/diffcache.py)."""
+
+    def get(self, old_blob: str, new_blob: str) -> list[Piece] | None: ...
+
+    def put(self, old_blob: str, new_blob: str, pieces: list[Piece]) -> None: ...
+
+
+def detect_changes(old: Snapshot | None, new: Snapshot,
+                   memo: BodyMemo | None = None) -> list[Change]:
+    """Every change from `old` to `new`; nothing when there is no `old` (a first release).
+    `memo` keeps the body changes of each pair of chapter versions between runs."""
     if old is None:
         return []
     pairs, added, removed = pair_chapters(old, new)
@@ -71,9 +81,7 @@ def detect_changes(old: Snapshot | None, new: Snapshot) -> list[Change]:
     pieces: list[Piece] = []
     for before, after in pairs:
         pieces.extend(Piece(c) for c in chapter_changes(before, after))
-        if before.body != after.body:
-            body = [_in_chapter(p, after) for p in diff_chapter(before, after)]
-            pieces.extend(fold_renumbering(body, after))
+        pieces.extend(body_changes(before, after, memo))
     for chapter in added:
         pieces.append(Piece(Change(id="", kind="chapter.added", chapter=chapter.id,
                                    location="chapter", new=chapter.title, part=chapter.part,
@@ -93,6 +101,29 @@ def detect_changes(old: Snapshot | None, new: Snapshot) -> list[Change]:
     pieces.sort(key=lambda p: (order.get(p.change.chapter, last) if p.change.chapter else last,
                                _RANK.get(p.change.kind, 9)))
     return assign_ids([p.change for p in pieces])
+
+
+def body_changes(before: Chapter, after: Chapter, memo: BodyMemo | None = None
+                 ) -> list[Piece]:
+    """The changes in the body of a chapter (filed under its new id and part). The same bytes
+    have the same body, so a chapter whose blob is unchanged is not even read; what two blobs
+    give is the same on every run, so it is kept in `memo`."""
+    if before.blob and before.blob == after.blob:
+        return []
+    keep = memo is not None and bool(before.blob) and bool(after.blob)
+    if keep:
+        assert memo is not None
+        hit = memo.get(before.blob, after.blob)
+        if hit is not None:
+            return hit
+    pieces: list[Piece] = []
+    if before.body != after.body:
+        body = [_in_chapter(p, after) for p in diff_chapter(before, after)]
+        pieces = fold_renumbering(body, after)
+    if keep:
+        assert memo is not None
+        memo.put(before.blob, after.blob, pieces)
+    return pieces
 
 
 def pair_chapters(old: Snapshot, new: Snapshot

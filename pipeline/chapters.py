@@ -7,20 +7,33 @@ from __future__ import annotations
 
 import hashlib
 import re
-from typing import Any
-
-import frontmatter
-import yaml
-from markdown_it import MarkdownIt
-from markdown_it.token import Token
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
 from pipeline.chunks import parse_pieces
 from pipeline.errors import ChapterError
 from pipeline.models import Block, Chapter, Link
 
-_MD = MarkdownIt("commonmark").enable("table")
-_HANDLER = frontmatter.YAMLHandler()
-_FAST_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+if TYPE_CHECKING:
+    from frontmatter import YAMLHandler
+    from markdown_it import MarkdownIt
+    from markdown_it.token import Token
+
+
+# The Markdown and YAML libraries are loaded when a file is first parsed: a run whose
+# chapters all come from the parse cache never needs them (a tenth of a second saved).
+@cache
+def _md() -> MarkdownIt:
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("commonmark").enable("table")
+
+
+@cache
+def _handler() -> YAMLHandler:
+    import frontmatter
+
+    return frontmatter.YAMLHandler()
 _TOP_KEY = re.compile(r"^([A-Za-z_][\w-]*)\s*:")
 
 # A paragraph number such as "4.21" (or "4.21." / "4.21)") opening a paragraph.
@@ -60,11 +73,13 @@ def decode(path: str, data: bytes) -> str:
 
 def split_front_matter(path: str, text: str) -> tuple[dict[str, Any], str, int]:
     """(front matter, body, line on which the body starts)."""
-    if not _HANDLER.detect(text):
+    import yaml
+
+    if not _handler().detect(text):
         raise ChapterError("missing front matter (a chapter starts with '---', then id, title "
                            "and part)", path, 1)
     try:
-        fm_text, body = _HANDLER.split(text)
+        fm_text, body = _handler().split(text)
     except ValueError:
         raise ChapterError("front matter is not closed with '---'", path, 1) from None
     try:
@@ -83,10 +98,13 @@ def split_front_matter(path: str, text: str) -> tuple[dict[str, Any], str, int]:
 def _load_yaml(text: str) -> Any:
     """YAML with libyaml when present (ten times faster on a whole manual); on an error, the
     pure-Python loader's message, which names the problem in plainer words."""
-    if _FAST_LOADER is yaml.SafeLoader:
+    import yaml
+
+    fast = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    if fast is yaml.SafeLoader:
         return yaml.safe_load(text)
     try:
-        return yaml.load(text, Loader=_FAST_LOADER)
+        return yaml.load(text, Loader=fast)
     except yaml.YAMLError:
         return yaml.safe_load(text)
 
@@ -176,7 +194,7 @@ def inline_text(token: Token) -> tuple[str, tuple[Link, ...]]:
 
 
 def parse_blocks(body: str, line_offset: int = 0) -> tuple[Block, ...]:
-    tokens = _MD.parse(body)
+    tokens = _md().parse(body)
     lines = body.split("\n")
     blocks: list[Block] = []
     section = ""

@@ -209,6 +209,32 @@ def blob_bytes(repo: git.Repo, blob: str) -> bytes:
     return repo.git.get_object_data(blob)[3]
 
 
+def blobs_bytes(repo: git.Repo, blobs: Iterable[str]) -> dict[str, bytes]:
+    """Blob id -> bytes of many blobs, in one `git cat-file --batch` run (all the ids written
+    at once: no round trip per blob)."""
+    wanted = list(dict.fromkeys(blobs))
+    if not wanted:
+        return {}
+    result = subprocess.run(["git", "cat-file", "--batch"],
+                            cwd=repo.working_tree_dir or repo.git_dir,
+                            input="".join(f"{b}\n" for b in wanted).encode(),
+                            capture_output=True, check=False)
+    if result.returncode != 0:
+        raise RefError("cannot read the files: "
+                       + result.stderr.decode(errors="replace").strip())
+    out, raw, at = {}, result.stdout, 0
+    for blob in wanted:
+        end = raw.index(b"\n", at)
+        header = raw[at:end].split()
+        if len(header) != 3:
+            raise RefError(f"cannot read blob {blob}: git cat-file says "
+                           f"{raw[at:end].decode(errors='replace')}")
+        size = int(header[2])
+        out[blob] = raw[end + 1: end + 1 + size]
+        at = end + 1 + size + 1
+    return out
+
+
 def diff_commits(repo: git.Repo, pairs: list[tuple[str, str]],
                  prefix: str) -> list[list[FileChange]]:
     """Files under `prefix` that differ between each (old, new) commit pair.

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import git
 
-from pipeline import gitio
+from pipeline import diffcache, gitio
 from pipeline.changes import detect_changes
 from pipeline.config import CONFIG_NAME, Config, default_config_text, find_root, load_config
 from pipeline.errors import EditorialError
@@ -88,7 +88,8 @@ def compare(manual: Manual, from_ref: str | None, to_ref: str | None) -> ChangeS
     old = manual.snapshot(from_ref) if from_ref is not None else None
     new = manual.snapshot(to_ref)
     return ChangeSet(from_ref=from_ref, to_ref=to_ref or WORKTREE, old=old, new=new,
-                     changes=tuple(detect_changes(old, new)))
+                     changes=tuple(detect_changes(old, new,
+                                                  diffcache.open_cache(manual.repo.git_dir))))
 
 
 def release_changes(manual: Manual, release: Release | None = None,

@@ -6,6 +6,11 @@ are the same blobs as in the last commit. Entries live in `<git dir>/editorial-c
 they are never committed or shown by `git status`. An entry is keyed by the blob, the path
 and a fingerprint of the parser's own source, so a changed parser never reads stale entries.
 Anything unreadable is ignored and parsed afresh. `EDITORIAL_CACHE=0` turns the cache off.
+
+An entry holds the chapter's head (id, title, part, front matter: a few hundred bytes) before
+its body and blocks (most of it). `load_lazy` reads the head alone and gives a chapter whose
+body and blocks are read when first used: comparing two releases needs the blocks of a
+chapter only when its text changed and that change is not already known (see diffcache).
 """
 
 from __future__ import annotations
@@ -13,9 +18,13 @@ from __future__ import annotations
 import hashlib
 import marshal
 import os
+import struct
+from collections.abc import Callable
 from dataclasses import fields
 from functools import cache
+from importlib.util import find_spec
 from pathlib import Path
+from typing import Any
 
 from pipeline.models import Block, Chapter, Link
 
@@ -23,19 +32,28 @@ ENTRY_LIMIT = 4000  # about 100 KB each for a long chapter
 _FOLDER = "editorial-cache"
 
 
+def source_digest(*names: str, modules: tuple[str, ...] = ()) -> str:
+    """sha1 of some of the package's own source files and of installed modules' source (a
+    module's version is in its source, and reading it is cheaper than importlib.metadata)."""
+    here = Path(__file__).resolve().parent
+    digest = hashlib.sha1()
+    for name in names:
+        digest.update((here / name).read_bytes())
+    for module in modules:
+        try:
+            spec = find_spec(module)
+            if spec is not None and spec.origin:
+                digest.update(Path(spec.origin).read_bytes())
+        except (ImportError, OSError, ValueError):  # a missing module only weakens the key
+            pass
+    return digest.hexdigest()[:12]
+
+
 @cache
 def fingerprint() -> str:
     """Changes whenever the parser or the model does."""
-    here = Path(__file__).resolve().parent
-    digest = hashlib.sha1()
-    for name in ("chapters.py", "chunks.py", "models.py", "parsecache.py"):
-        digest.update((here / name).read_bytes())
-    try:
-        from importlib.metadata import version
-        digest.update(version("markdown-it-py").encode())
-    except Exception:  # a missing version only weakens the key
-        pass
-    return digest.hexdigest()[:12]
+    return source_digest("chapters.py", "chunks.py", "models.py", "parsecache.py",
+                         modules=("markdown_it",))
 
 
 def folder(git_dir: str | os.PathLike[str] | None) -> Path | None:
@@ -44,41 +62,70 @@ def folder(git_dir: str | os.PathLike[str] | None) -> Path | None:
     return Path(git_dir) / _FOLDER / fingerprint()
 
 
+def entry_path(root: Path, *key: str) -> Path:
+    digest = hashlib.sha1("\0".join(key).encode()).hexdigest()
+    return root / digest[:2] / f"{digest}.bin"
+
+
 def _entry(root: Path, path: str, blob: str) -> Path:
-    key = hashlib.sha1(f"{path}\0{blob}".encode()).hexdigest()
-    return root / key[:2] / f"{key}.bin"
+    return entry_path(root, path, blob)
 
 
 # Entries are marshalled plain tuples: several times faster to write and read than pickled
-# dataclasses, and unable to run code when read.
+# dataclasses, and unable to run code when read. Layout: the head's length (4 bytes), the
+# head (field names, chapter fields but body and blocks), then the body and block rows.
 _BLOCK_FIELDS = tuple(f.name for f in fields(Block))
-_CHAPTER_FIELDS = tuple(f.name for f in fields(Chapter) if f.name != "blocks")
+_LAZY = ("body", "blocks")
+_HEAD_FIELDS = tuple(f.name for f in fields(Chapter) if f.name not in _LAZY)
+_LENGTH = struct.Struct("<I")
+
+
+def block_row(block: Block) -> tuple[Any, ...]:
+    return tuple((tuple((lk.text, lk.url) for lk in value) if name == "links" else value)
+                 for name, value in zip(_BLOCK_FIELDS, block.__dict__.values(), strict=True))
+
+
+def block_of(row: tuple[Any, ...]) -> Block:
+    block = object.__new__(Block)
+    # The values were made by the parser and checked then: set them as they are.
+    state = block.__dict__
+    state.update(zip(_BLOCK_FIELDS, row, strict=True))
+    state["links"] = tuple(Link(text, url) for text, url in state["links"])
+    return block
 
 
 def _encode(chapter: Chapter) -> bytes:
-    blocks = [tuple((tuple((lk.text, lk.url) for lk in value) if name == "links" else value)
-                    for name, value in zip(_BLOCK_FIELDS, b.__dict__.values(), strict=True))
-              for b in chapter.blocks]
-    head = tuple(getattr(chapter, name) for name in _CHAPTER_FIELDS)
-    return marshal.dumps((_BLOCK_FIELDS, _CHAPTER_FIELDS, head, blocks))
+    head = marshal.dumps((_BLOCK_FIELDS, _HEAD_FIELDS,
+                          tuple(getattr(chapter, name) for name in _HEAD_FIELDS)))
+    rest = marshal.dumps((chapter.body, [block_row(b) for b in chapter.blocks]))
+    return _LENGTH.pack(len(head)) + head + rest
+
+
+def _head(head: bytes) -> dict[str, Any] | None:
+    """The chapter fields of an entry's head: all but body and blocks (None: another
+    layout)."""
+    block_fields, head_fields, values = marshal.loads(head)
+    if block_fields != _BLOCK_FIELDS or head_fields != _HEAD_FIELDS:
+        return None
+    return dict(zip(_HEAD_FIELDS, values, strict=True))
+
+
+def _rest(data: bytes) -> dict[str, Any]:
+    (size,) = _LENGTH.unpack_from(data)
+    body, rows = marshal.loads(data[_LENGTH.size + size:])
+    return {"body": body, "blocks": tuple(map(block_of, rows))}
 
 
 def _decode(data: bytes) -> Chapter | None:
-    block_fields, chapter_fields, head, rows = marshal.loads(data)
-    if block_fields != _BLOCK_FIELDS or chapter_fields != _CHAPTER_FIELDS:
+    (size,) = _LENGTH.unpack_from(data)
+    head = _head(data[_LENGTH.size: _LENGTH.size + size])
+    if head is None:
         return None
-    blocks = []
-    for row in rows:
-        block = object.__new__(Block)
-        # The values were made by the parser and checked then: set them as they are.
-        state = block.__dict__
-        state.update(zip(_BLOCK_FIELDS, row, strict=True))
-        state["links"] = tuple(Link(text, url) for text, url in state["links"])
-        blocks.append(block)
-    return Chapter(**dict(zip(_CHAPTER_FIELDS, head, strict=True)), blocks=tuple(blocks))
+    return Chapter(**head, **_rest(data))
 
 
 def load(root: Path | None, path: str, blob: str) -> Chapter | None:
+    """The whole chapter from its entry, or None."""
     if root is None:
         return None
     try:
@@ -90,21 +137,104 @@ def load(root: Path | None, path: str, blob: str) -> Chapter | None:
     return None
 
 
+class _Deferred:
+    """A field of a LazyChapter: read from the cache entry the first time it is used."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, obj: LazyChapter | None, owner: type | None = None) -> Any:
+        if obj is None:
+            return self
+        state = obj.__dict__
+        if self.name not in state:
+            obj._fill()
+        return state[self.name]
+
+    def __set__(self, obj: LazyChapter, value: Any) -> None:
+        obj.__dict__[self.name] = value
+
+
+class LazyChapter(Chapter):
+    """A Chapter whose body and blocks are read from its cache entry when first used (and
+    parsed from the file's bytes if the entry has gone meanwhile). It equals, hashes, copies
+    and pickles as the Chapter it stands for."""
+
+    body = _Deferred()  # type: ignore[assignment]
+    blocks = _Deferred()  # type: ignore[assignment]
+
+    @classmethod
+    def of(cls, head: dict[str, Any], entry: Path,
+           parse: Callable[[], Chapter]) -> LazyChapter:
+        chapter = object.__new__(cls)
+        state = chapter.__dict__
+        state.update(head)
+        state["_entry"] = entry
+        state["_parse"] = parse
+        return chapter
+
+    def _fill(self) -> None:
+        state = self.__dict__
+        try:
+            state.update(_rest(state["_entry"].read_bytes()))
+        except Exception:  # the entry went (pruned, damaged): parse the file
+            parsed = state["_parse"]()
+            state["body"], state["blocks"] = parsed.body, parsed.blocks
+
+    def plain(self) -> Chapter:
+        return Chapter(**{f.name: getattr(self, f.name) for f in fields(Chapter)})
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Chapter):
+            return NotImplemented
+        return all(getattr(self, f.name) == getattr(other, f.name) for f in fields(Chapter))
+
+    def __hash__(self) -> int:
+        return hash(self.plain())
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Chapter, tuple(getattr(self, f.name) for f in fields(Chapter)))
+
+
+def load_lazy(root: Path | None, path: str, blob: str,
+              parse: Callable[[], Chapter]) -> Chapter | None:
+    """The chapter from its entry, its body and blocks read when first used; None when
+    there is no readable entry. `parse` makes the chapter from the file if the entry is gone
+    by the time the body is wanted."""
+    if root is None:
+        return None
+    entry = _entry(root, path, blob)
+    try:
+        with entry.open("rb") as handle:
+            (size,) = _LENGTH.unpack(handle.read(_LENGTH.size))
+            head = _head(handle.read(size))
+    except Exception:  # a missing or damaged entry is parsed again
+        return None
+    if head is None or head.get("path") != path or head.get("blob") != blob:
+        return None
+    return LazyChapter.of(head, entry, parse)
+
+
 _stored = 0
 
 
 def store(root: Path | None, chapter: Chapter) -> None:
+    write(root, _entry(root, chapter.path, chapter.blob) if root else None,
+          lambda: _encode(chapter))
+
+
+def write(root: Path | None, target: Path | None, data: Callable[[], bytes]) -> None:
+    """Write an entry (atomically: a reader never sees half of one)."""
     global _stored
-    if root is None:
+    if root is None or target is None:
         return
     _stored += 1
     if _stored == 1:
         prune(root)  # once a process, and only in one that adds entries
-    target = _entry(root, chapter.path, chapter.blob)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         temp = target.with_suffix(f".{os.getpid()}.tmp")
-        temp.write_bytes(_encode(chapter))
+        temp.write_bytes(data())
         os.replace(temp, target)
     except OSError:
         return  # a read-only repository still works, only slower

@@ -12,10 +12,13 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Sequence
-
-from diff_match_patch import diff_match_patch
+from functools import cache
+from typing import TYPE_CHECKING
 
 from pipeline.models import Segment
+
+if TYPE_CHECKING:
+    from diff_match_patch import diff_match_patch
 
 # A word keeps inner apostrophes, hyphens, dots and slashes ("children's", "multi-agency",
 # "4.21", "gov.uk/guidance") and a leading currency sign ("£5"); whitespace runs and other
@@ -51,14 +54,24 @@ def _decode(chars: str, back: dict[str, str]) -> str:
     return "".join(map(back.__getitem__, chars))
 
 
+@cache
+def _dmp() -> diff_match_patch:
+    """One differ for the process, loaded when first needed (a run whose redlines are all in
+    the cache never is)."""
+    from diff_match_patch import diff_match_patch
+
+    dmp = diff_match_patch()
+    # No timeout: a timed-out diff would differ between runs, and paragraphs are small.
+    dmp.Diff_Timeout = 0
+    return dmp
+
+
 def word_diff(old: str, new: str) -> tuple[Segment, ...]:
     """The redline turning `old` into `new`, as equal / delete / insert runs of whole words."""
     if old == new:
         return (Segment("equal", old),) if old else ()
     a, b, table = _encode(tokens(old), tokens(new))
-    dmp = diff_match_patch()
-    # No timeout: a timed-out diff would differ between runs, and paragraphs are small.
-    dmp.Diff_Timeout = 0
+    dmp = _dmp()
     diffs = dmp.diff_main(a, b, False)
     dmp.diff_cleanupSemantic(diffs)
     segments = [Segment(_OPS[op], _decode(chars, table)) for op, chars in diffs if chars]
@@ -148,7 +161,5 @@ def ordered_similarity(a: str, b: str) -> float:
     if not total:
         return 1.0
     x, y, _back = _encode(wa, wb)
-    dmp = diff_match_patch()
-    dmp.Diff_Timeout = 0
-    common = sum(len(chars) for op, chars in dmp.diff_main(x, y, False) if op == 0)
+    common = sum(len(chars) for op, chars in _dmp().diff_main(x, y, False) if op == 0)
     return 2 * common / total

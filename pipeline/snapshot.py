@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import git
@@ -25,38 +27,72 @@ _PARSED_LIMIT = 4000
 
 
 def _parse_cached(path: str, data: bytes, blob: str, disk: Path | None = None) -> Chapter:
-    key = (path, blob)
-    chapter = _PARSED.get(key)
+    chapter = _known(path, blob, disk, lambda: parse_chapter(path, data, blob))
     if chapter is None:
-        chapter = parsecache.load(disk, path, blob)
-        if chapter is None:
-            chapter = parse_chapter(path, data, blob)
-            parsecache.store(disk, chapter)
-        if len(_PARSED) >= _PARSED_LIMIT:
-            _PARSED.clear()
-        _PARSED[key] = chapter
+        chapter = parse_chapter(path, data, blob)
+        parsecache.store(disk, chapter)
+        _remember(chapter)
     return chapter
 
 
+def _known(path: str, blob: str, disk: Path | None, parse: Callable[[], Chapter]
+           ) -> Chapter | None:
+    """The chapter in file `path` at `blob` if its parse is known: in this process's memory,
+    or in the parse cache (its body and blocks then read when first used, or made by `parse`
+    if the entry has gone by then)."""
+    chapter = _PARSED.get((path, blob))
+    if chapter is None:
+        chapter = parsecache.load_lazy(disk, path, blob, parse)
+        if chapter is not None:
+            _remember(chapter)
+    return chapter
+
+
+def _remember(chapter: Chapter) -> None:
+    if len(_PARSED) >= _PARSED_LIMIT:
+        _PARSED.clear()
+    _PARSED[chapter.path, chapter.blob] = chapter
+
+
 def read_snapshot(config: Config, repo: git.Repo | None, ref: str | None) -> Snapshot:
-    """The manual at `ref` (a tag, branch or commit), or in the working tree when ref is None."""
+    """The manual at `ref` (a tag, branch or commit), or in the working tree when ref is None.
+    At a ref, a file's bytes are read only when its parse is not already known."""
+    disk = parsecache.folder(repo.git_dir) if repo is not None else None
+    commit = None
+    chapters = []
     if ref is None:
-        files = _worktree_files(config)
-        commit = None
+        for path, data, blob in _worktree_files(config):
+            if path.lower().endswith(CHAPTER_SUFFIXES):
+                chapters.append(_parse_cached(path, data, blob, disk))
+            else:
+                _refuse_binary(path, data)
     else:
         assert repo is not None
         commit = gitio.resolve(repo, ref)
-        files = [(f.path, f.data, f.blob) for f in gitio.read_tree(repo, commit, config.procedures)]
-    chapters = []
-    disk = parsecache.folder(repo.git_dir) if repo is not None else None
-    for path, data, blob in files:
-        if path.lower().endswith(CHAPTER_SUFFIXES):
-            chapters.append(_parse_cached(path, data, blob, disk))
-        elif not path.lower().endswith(ASSET_SUFFIXES) and b"\0" in data[:8000]:
-            raise ChapterError("binary file under the procedures folder (only Markdown "
-                               "chapters and their images belong there)", path)
+        listing = gitio.list_files(repo, commit, config.procedures)
+        known = {path: _known(path, blob, disk, partial(_parse_blob, repo, path, blob))
+                 for path, blob in listing.items() if path.lower().endswith(CHAPTER_SUFFIXES)}
+        # One read for all the files whose parse is not known (images are never read).
+        data = gitio.blobs_bytes(repo, [blob for path, blob in listing.items()
+                                        if known.get(path) is None
+                                        and not path.lower().endswith(ASSET_SUFFIXES)])
+        for path, blob in listing.items():
+            if path in known:
+                chapters.append(known[path] or _parse_cached(path, data[blob], blob, disk))
+            elif not path.lower().endswith(ASSET_SUFFIXES):
+                _refuse_binary(path, data[blob])
     _refuse_duplicates(chapters)
     return Snapshot(ref=ref, commit=commit, chapters=tuple(sort_chapters(config, chapters)))
+
+
+def _parse_blob(repo: git.Repo, path: str, blob: str) -> Chapter:
+    return parse_chapter(path, gitio.blob_bytes(repo, blob), blob)
+
+
+def _refuse_binary(path: str, data: bytes) -> None:
+    if not path.lower().endswith(ASSET_SUFFIXES) and b"\0" in data[:8000]:
+        raise ChapterError("binary file under the procedures folder (only Markdown "
+                           "chapters and their images belong there)", path)
 
 
 def _worktree_files(config: Config) -> list[tuple[str, bytes, str]]:

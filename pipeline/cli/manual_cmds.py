@@ -10,7 +10,6 @@ import click
 
 from pipeline import releases
 from pipeline.cli import State, cli
-from pipeline.history import between_html, between_json, between_text, explain_between
 from pipeline.manual import compare, init_manual, release_changes
 from pipeline.report import diff_html, diff_text, summary_text
 
@@ -104,6 +103,9 @@ def changes(state: State, from_ref: str | None, to_ref: str | None, as_json: boo
 def diff(state: State, ref_a: str, ref_b: str, chapter: str | None, fmt: str,
          as_json: bool) -> None:
     """Redline between two releases or git refs (read-only). Use WORKTREE for the files."""
+    # Imported here: `changes`, in the same module, has no use for the history reader.
+    from pipeline.history import between_html, between_json, between_text, explain_between
+
     m = state.manual
     change_set = compare(m, ref_a, None if ref_b == "WORKTREE" else ref_b)
     if chapter:

@@ -1,0 +1,98 @@
+"""The body changes of two versions of a chapter, kept between runs beside the parse cache.
+
+Two blob ids name two texts, so what the engine finds between them (`changes.body_changes`:
+the block diff, its redlines, the renumbering folded) is the same on every run, and every
+command of a release (`changes`, `status`, `check`, `annotate`, `render`, `publish`) compares
+the same base with a working tree that moves a few chapters at a time. So the result is kept
+under `<git dir>/editorial-cache/`, keyed by the two blob ids and a fingerprint of the
+engine's source (and of diff-match-patch's), and read back instead of parsing and diffing the
+chapters again. Best effort, like the parse cache: an unreadable entry is computed afresh, and
+`EDITORIAL_CACHE=0` turns it off.
+"""
+
+from __future__ import annotations
+
+import marshal
+import os
+from dataclasses import fields
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from pipeline import parsecache
+from pipeline.blockdiff import Piece
+from pipeline.models import Change, Place, Segment
+
+FOLDER = "changes"  # inside the parse cache's folder, so pruned with it
+_CHANGE_FIELDS = tuple(f.name for f in fields(Change))
+_REDLINE = _CHANGE_FIELDS.index("redline")
+_PLACES = _CHANGE_FIELDS.index("places")
+
+
+@cache
+def fingerprint() -> str:
+    """Changes whenever the code that finds a chapter's body changes does."""
+    return parsecache.source_digest(
+        "blockdiff.py", "changes.py", "diffcache.py", "locations.py", "models.py",
+        "redline.py", "renumbering.py", modules=("diff_match_patch",))
+
+
+def _change_row(change: Change) -> tuple[Any, ...]:
+    row = [getattr(change, name) for name in _CHANGE_FIELDS]
+    row[_REDLINE] = tuple((s.op, s.text) for s in change.redline)
+    row[_PLACES] = tuple((p.chapter, p.location, p.line) for p in change.places)
+    return tuple(row)
+
+
+def _change_of(row: tuple[Any, ...]) -> Change:
+    values = list(row)
+    values[_REDLINE] = tuple(Segment(op, text) for op, text in row[_REDLINE])
+    values[_PLACES] = tuple(Place(*p) for p in row[_PLACES])
+    return Change(**dict(zip(_CHANGE_FIELDS, values, strict=True)))
+
+
+def _encode(pieces: list[Piece]) -> bytes:
+    return marshal.dumps((_CHANGE_FIELDS, [
+        (_change_row(p.change),
+         parsecache.block_row(p.old_block) if p.old_block is not None else None,
+         parsecache.block_row(p.new_block) if p.new_block is not None else None,
+         p.candidate) for p in pieces]))
+
+
+def _decode(data: bytes) -> list[Piece] | None:
+    names, rows = marshal.loads(data)
+    if names != _CHANGE_FIELDS:
+        return None
+    return [Piece(_change_of(change),
+                  parsecache.block_of(old) if old is not None else None,
+                  parsecache.block_of(new) if new is not None else None, candidate)
+            for change, old, new, candidate in rows]
+
+
+class DiffCache:
+    """Body changes by (old blob, new blob)."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def _entry(self, old_blob: str, new_blob: str) -> Path:
+        return parsecache.entry_path(self.folder, "body changes", fingerprint(), old_blob,
+                                     new_blob)
+
+    def get(self, old_blob: str, new_blob: str) -> list[Piece] | None:
+        try:
+            return _decode(self._entry(old_blob, new_blob).read_bytes())
+        except Exception:  # a missing or damaged entry is computed again
+            return None
+
+    def put(self, old_blob: str, new_blob: str, pieces: list[Piece]) -> None:
+        try:
+            data = _encode(pieces)
+        except ValueError:  # a value marshal cannot keep: computed again next time
+            return
+        parsecache.write(self.folder.parent, self._entry(old_blob, new_blob), lambda: data)
+
+
+def open_cache(git_dir: str | os.PathLike[str] | None) -> DiffCache | None:
+    root = parsecache.folder(git_dir)
+    return DiffCache(root / FOLDER) if root is not None else None

@@ -1,0 +1,108 @@
+"""What the engine keeps between runs gives exactly what it computes: chapters read lazily
+from the parse cache, and the body changes of each pair of chapter versions."""
+
+from __future__ import annotations
+
+import copy
+import pickle
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from conftest import ManualRepo
+
+from pipeline import diffcache, gitio, parsecache, snapshot
+from pipeline.changes import body_changes
+from pipeline.chapters import parse_chapter
+from pipeline.manual import compare, open_manual
+from pipeline.models import Chapter
+
+TEXT = ("---\nid: CP3\ntitle: Enquiries\npart: A\nowner: Ann\ntopics:\n  - a\n  - b\n---\n\n"
+        "## 4. Strategy\n\n4.1 See [the form](https://example.org/f).\n\n- an item\n\n"
+        "| A | B |\n|---|---|\n| 1 | 2 |\n")
+
+
+def lazy_copy(root: Path, chapter: Chapter) -> Chapter:
+    parsecache.store(root, chapter)
+    lazy = parsecache.load_lazy(root, chapter.path, chapter.blob,
+                                lambda: pytest.fail("parsed although the entry is there"))
+    assert isinstance(lazy, parsecache.LazyChapter)
+    return lazy
+
+
+def test_a_lazy_chapter_is_the_chapter_it_stands_for(tmp_path: Path) -> None:
+    chapter = parse_chapter("procedures/cp3.md", TEXT.encode(), "abc")
+    lazy = lazy_copy(tmp_path, chapter)
+    assert "blocks" not in lazy.__dict__  # not read yet
+    assert lazy == chapter and chapter == lazy and hash(lazy) == hash(chapter)
+    assert (lazy.body, lazy.blocks) == (chapter.body, chapter.blocks)
+    assert lazy != replace(chapter, title="Other")
+    for copied in (pickle.loads(pickle.dumps(lazy)), copy.deepcopy(lazy)):
+        assert type(copied) is Chapter and copied == chapter
+    assert replace(lazy, title="Other").title == "Other"
+
+
+def test_a_lazy_chapter_whose_entry_went_is_parsed(tmp_path: Path) -> None:
+    chapter = parse_chapter("procedures/cp3.md", TEXT.encode(), "abc")
+    parsecache.store(tmp_path, chapter)
+    parsed = []
+
+    def parse() -> Chapter:
+        parsed.append(1)
+        return parse_chapter("procedures/cp3.md", TEXT.encode(), "abc")
+
+    lazy = parsecache.load_lazy(tmp_path, chapter.path, chapter.blob, parse)
+    assert lazy is not None
+    for entry in tmp_path.rglob("*.bin"):
+        entry.write_bytes(entry.read_bytes()[:40])  # cut short, as a full disk would
+    assert lazy.blocks == chapter.blocks and parsed == [1]
+    assert parsecache.load_lazy(tmp_path, "procedures/other.md", "abc", parse) is None
+
+
+def two_releases(manual: ManualRepo) -> None:
+    manual.chapter("CP3", "Enquiries", "## 4. Strategy\n\n4.1 The meeting decides.\n\n"
+                   "4.2 Minutes are kept.\n\n- [Form](https://example.org/f)\n")
+    manual.chapter("CP4", "Conferences", "Unchanged text.\n")
+    manual.commit("r1")
+    manual.tag("r1")
+    manual.chapter("CP3", "Enquiries", "## 3. New\n\n3.1 Added first.\n\n## 4. Strategy\n\n"
+                   "4.1 The meeting decides today.\n\n4.2 Minutes are kept.\n\n"
+                   "- [Form](https://example.org/f2)\n- [Leaflet](https://example.org/l)\n")
+    manual.commit("r2")
+    manual.tag("r2")
+
+
+def test_kept_body_changes_are_what_the_engine_finds(manual: ManualRepo) -> None:
+    two_releases(manual)
+    m = open_manual(manual.root, explicit=True)
+    first = compare(m, "r1", "r2").changes
+    folder = Path(m.repo.git_dir) / "editorial-cache" / parsecache.fingerprint() / "changes"
+    entries = sorted(folder.rglob("*.bin"))
+    assert len(entries) == 1  # one pair changed; CP4 is the same blob on both sides
+    snapshot._PARSED.clear()
+    assert compare(m, "r1", "r2").changes == first  # read back
+    entries[0].write_bytes(b"damaged")
+    assert compare(m, "r1", "r2").changes == first  # computed again
+    old, new = m.snapshot("r1").get("CP3"), m.snapshot("r2").get("CP3")
+    assert old is not None and new is not None
+    assert diffcache.open_cache(m.repo.git_dir).get(old.blob, new.blob) == body_changes(old, new)
+
+
+def test_nothing_is_kept_when_the_cache_is_off(manual: ManualRepo,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("EDITORIAL_CACHE", "0")
+    two_releases(manual)
+    m = open_manual(manual.root, explicit=True)
+    assert compare(m, "r1", "r2").changes
+    assert diffcache.open_cache(m.repo.git_dir) is None
+    assert not (Path(m.repo.git_dir) / "editorial-cache").exists()
+
+
+def test_many_blobs_read_at_once(manual: ManualRepo) -> None:
+    two_releases(manual)
+    m = open_manual(manual.root, explicit=True)
+    files = gitio.list_files(m.repo, gitio.resolve(m.repo, "r2"), "procedures")
+    blobs = list(files.values())
+    read = gitio.blobs_bytes(m.repo, [*blobs, blobs[0]])
+    assert read == {b: gitio.blob_bytes(m.repo, b) for b in blobs}
+    assert gitio.blobs_bytes(m.repo, []) == {}
