@@ -193,7 +193,67 @@ def inline_text(token: Token) -> tuple[str, tuple[Link, ...]]:
     return collapse("".join(parts)), tuple(links)
 
 
+# Text that Markdown leaves as it is: no inline markup (code, emphasis, links, images, HTML,
+# entities, escapes), no table cells, no control characters; lines that start no block (no
+# indent, heading, quote, list item, setext underline, fence, HTML).
+_MARKUP = re.compile(r"[\\`*_\[\]<>&|~\t\x00-\x08\x0b-\x1f\x7f]")
+_BLOCK_START = re.compile(r"^(?:[^\S\n]|[#>=+\-]|\d{1,9}[.)](?:\s|$))", re.MULTILINE)
+
+
+def _plain_paragraph(body: str, line_offset: int) -> tuple[Block, ...] | None:
+    """The blocks of a piece that is one paragraph of plain text (most of a manual), made
+    without the Markdown parser: exactly what `parse_blocks` gives, in a tenth of the time.
+    None when the piece is anything else."""
+    if _MARKUP.search(body) or _BLOCK_START.search(body):
+        return None
+    lines = body.split("\n")
+    filled = [k for k, line in enumerate(lines) if line]
+    if not filled:
+        return ()
+    first, last = filled[0], filled[-1]
+    if last - first + 1 != len(filled):
+        return None  # a blank line between two paragraphs
+    text = collapse(" ".join(lines[first: last + 1]))
+    if not text:
+        return ()  # only Unicode spaces: no paragraph, as for the parser
+    match = _PARA_REF.match(text)
+    return (Block(kind="paragraph", text=text, source="\n".join(lines[first: last + 1]),
+                  line=line_offset + first + 1, level=0,
+                  ref=match.group(1) if match else None, section="", links=()),)
+
+
+_ATX = re.compile(r"^(#{1,6})[ \t]+(.*?)(?:[ \t]+#+)?[ \t]*$")
+
+
+def _plain_heading(body: str, line_offset: int) -> tuple[Block, ...] | None:
+    """The block of a piece that is one ATX heading of plain text ("## 4. Strategy"), made
+    without the Markdown parser; None when the piece is anything else."""
+    lines = body.split("\n")
+    filled = [k for k, line in enumerate(lines) if line]
+    if len(filled) != 1 or _MARKUP.search(body):
+        return None
+    line = lines[filled[0]]
+    match = _ATX.match(line)
+    if match is None or line != line.lstrip() or match.group(2).strip("#") == "":
+        return None
+    text = collapse(match.group(2))
+    if not text or text != match.group(2):
+        return None  # spaces of other kinds, or a closing sequence: left to the parser
+    ref = _HEADING_REF.match(text)
+    return (Block(kind="heading", text=text, source=line, line=line_offset + filled[0] + 1,
+                  level=len(match.group(1)), ref=ref.group(1) if ref else None, section=text,
+                  links=()),)
+
+
 def parse_blocks(body: str, line_offset: int = 0) -> tuple[Block, ...]:
+    plain = _plain_paragraph(body, line_offset)
+    if plain is None:
+        plain = _plain_heading(body, line_offset)
+    return plain if plain is not None else _md_blocks(body, line_offset)
+
+
+def _md_blocks(body: str, line_offset: int) -> tuple[Block, ...]:
+    """The blocks of `body` as the Markdown parser reads it."""
     tokens = _md().parse(body)
     lines = body.split("\n")
     blocks: list[Block] = []

@@ -54,6 +54,9 @@ def pieces(lines: list[str]) -> list[int]:
         if (k > 0 and line and not line[0].isspace() and not lines[k - 1].strip()
                 and not _LIST_START.match(line)):
             starts.append(k)
+        lead = line.lstrip(" ")[:1]
+        if lead not in ("`", "~", "<"):
+            continue  # neither a fence nor an HTML block opens here (most lines)
         match = _FENCE.match(line)
         if match:
             fence = match.group(1)

@@ -23,6 +23,7 @@ from collections.abc import Callable
 from dataclasses import fields
 from functools import cache
 from importlib.util import find_spec
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -80,9 +81,15 @@ _HEAD_FIELDS = tuple(f.name for f in fields(Chapter) if f.name not in _LAZY)
 _LENGTH = struct.Struct("<I")
 
 
+_LINKS = _BLOCK_FIELDS.index("links")
+_ROW = itemgetter(*_BLOCK_FIELDS)
+
+
 def block_row(block: Block) -> tuple[Any, ...]:
-    return tuple((tuple((lk.text, lk.url) for lk in value) if name == "links" else value)
-                 for name, value in zip(_BLOCK_FIELDS, block.__dict__.values(), strict=True))
+    row: tuple[Any, ...] = _ROW(block.__dict__)
+    if not row[_LINKS]:
+        return row
+    return (*row[:_LINKS], tuple((lk.text, lk.url) for lk in row[_LINKS]), *row[_LINKS + 1:])
 
 
 def block_of(row: tuple[Any, ...]) -> Block:
@@ -90,7 +97,8 @@ def block_of(row: tuple[Any, ...]) -> Block:
     # The values were made by the parser and checked then: set them as they are.
     state = block.__dict__
     state.update(zip(_BLOCK_FIELDS, row, strict=True))
-    state["links"] = tuple(Link(text, url) for text, url in state["links"])
+    if row[_LINKS]:
+        state["links"] = tuple(Link(text, url) for text, url in row[_LINKS])
     return block
 
 

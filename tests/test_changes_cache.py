@@ -10,10 +10,12 @@ from pathlib import Path
 
 import pytest
 from conftest import ManualRepo
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from pipeline import diffcache, gitio, parsecache, snapshot
+from pipeline import chapters, diffcache, gitio, parsecache, snapshot
 from pipeline.changes import body_changes
-from pipeline.chapters import parse_chapter
+from pipeline.chapters import parse_blocks, parse_chapter
 from pipeline.manual import compare, open_manual
 from pipeline.models import Chapter
 
@@ -106,3 +108,34 @@ def test_many_blobs_read_at_once(manual: ManualRepo) -> None:
     read = gitio.blobs_bytes(m.repo, [*blobs, blobs[0]])
     assert read == {b: gitio.blob_bytes(m.repo, b) for b in blobs}
     assert gitio.blobs_bytes(m.repo, []) == {}
+
+
+# Bits of text, with every character that can make Markdown of it.
+PIECE = st.lists(st.sampled_from([
+    *"ab 1.2)\n\n-+*#>=_`[]()!<>&|~\\\t", "4.21 ", "\u00a0", "\u3000", "\u2028", "x\n",
+    "   ", "1. ", "Word", "\n\n"]), max_size=25).map("".join)
+# ...and plain text, which the parser is skipped for.
+PLAIN = st.lists(st.sampled_from(["Word", "the", " ", "\n", ".", ",", "4.21 ", "2023",
+                                  "\u00a0", "\u2028", "\n\n", "1."]), max_size=25).map("".join)
+HEADING = st.tuples(st.sampled_from(["", "\n", " "]), st.sampled_from(["#", "##", "######",
+                                                                      "#######", "## "]),
+                    st.sampled_from([" ", "  ", "\t", ""]), PLAIN,
+                    st.sampled_from(["", " ##", "#", " #  ", "\n", "\n\n"])).map("".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(PIECE, PLAIN, HEADING), st.integers(0, 5))
+def test_plain_paragraphs_are_read_as_the_markdown_parser_reads_them(text: str,
+                                                                     offset: int) -> None:
+    assert parse_blocks(text, offset) == chapters._md_blocks(text, offset)
+
+
+def test_most_of_a_manual_is_plain_paragraphs() -> None:
+    assert chapters._plain_paragraph("4.21 The plan\nis agreed.\n\n", 3) == parse_blocks(
+        "4.21 The plan\nis agreed.\n\n", 3)
+    assert chapters._plain_paragraph("4.21 The plan\nis agreed.\n", 3) is not None
+    assert chapters._plain_heading("## 4. Strategy meetings ##\n\n", 2) == parse_blocks(
+        "## 4. Strategy meetings ##\n\n", 2) != ()
+    for markup in ("See [the form](x).", "A *word*.", "- item", "1. item", "# Head",
+                   "Text\n\nMore text", "    code", "Title\n===", "a | b"):
+        assert chapters._plain_paragraph(markup, 0) is None, markup
