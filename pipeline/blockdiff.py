@@ -64,17 +64,23 @@ _DELETED = {"heading": "heading.changed", "row": "table.row.deleted",
 @dataclass
 class _Side:
     chapter: Chapter
-    locations: list[str]
+    blocks: tuple[Block, ...]  # the chapter's, looked up once (they may be read lazily)
     counters: dict[int, Counter[str]]
+    _locations: list[str] | None = None
 
     @classmethod
     def of(cls, chapter: Chapter) -> _Side:
-        return cls(chapter, block_locations(chapter.blocks), {})
+        return cls(chapter, chapter.blocks, {})
+
+    def location(self, i: int) -> str:
+        if self._locations is None:  # only once a change is found
+            self._locations = block_locations(self.blocks)
+        return self._locations[i]
 
     def counter(self, i: int) -> Counter[str]:
         c = self.counters.get(i)
         if c is None:
-            c = self.counters[i] = Counter(words(self.chapter.blocks[i].text))
+            c = self.counters[i] = Counter(words(self.blocks[i].text))
         return c
 
 
@@ -120,7 +126,7 @@ def _key(block: Block) -> tuple[str, str]:
 
 
 def _diff(sa: _Side, sb: _Side) -> list[Piece]:
-    a, b = sa.chapter.blocks, sb.chapter.blocks
+    a, b = sa.blocks, sb.blocks
     ids: dict[tuple[str, str], int] = {}
     ka = [ids.setdefault(_key(x), len(ids)) for x in a]
     kb = [ids.setdefault(_key(y), len(ids)) for y in b]
@@ -153,12 +159,12 @@ def _replace(sa: _Side, sb: _Side, i1: int, i2: int, j1: int, j2: int) -> list[P
 
 
 def _threshold(sa: _Side, i: int) -> float:
-    return HEADING_THRESHOLD if sa.chapter.blocks[i].kind == "heading" else PAIR_THRESHOLD
+    return HEADING_THRESHOLD if sa.blocks[i].kind == "heading" else PAIR_THRESHOLD
 
 
 def _pair(sa: _Side, sb: _Side, rows: range, cols: range) -> list[tuple[int, int]]:
     """Order-preserving pairs of similar blocks of the same group in a replaced region."""
-    a, b = sa.chapter.blocks, sb.chapter.blocks
+    a, b = sa.blocks, sb.blocks
     heads_a = [i for i in rows if a[i].kind == "heading"]
     heads_b = [j for j in cols if b[j].kind == "heading"]
     forced = set()
@@ -230,26 +236,26 @@ def _pair_greedy(rows: range, cols: range, score: Callable[[int, int], float]
 
 def _base(side: _Side, index: int, kind: str, **fields: object) -> Change:
     chapter = side.chapter
-    block = chapter.blocks[index]
-    return Change(id="", kind=kind, chapter=chapter.id, location=side.locations[index],
+    block = side.blocks[index]
+    return Change(id="", kind=kind, chapter=chapter.id, location=side.location(index),
                   part=chapter.part, line=block.line, section=block.section,
                   **fields)  # type: ignore[arg-type]
 
 
 def _inserted(sb: _Side, j: int, candidate: bool = False) -> Piece:
-    block = sb.chapter.blocks[j]
+    block = sb.blocks[j]
     change = _base(sb, j, _INSERTED[group(block)], new=block.text)
     return Piece(change, new_block=block, candidate=candidate)
 
 
 def _deleted(sa: _Side, i: int, candidate: bool = False) -> Piece:
-    block = sa.chapter.blocks[i]
+    block = sa.blocks[i]
     change = _base(sa, i, _DELETED[group(block)], old=block.text)
     return Piece(change, old_block=block, candidate=candidate)
 
 
 def _modified(sa: _Side, sb: _Side, i: int, j: int) -> list[Piece]:
-    old, new = sa.chapter.blocks[i], sb.chapter.blocks[j]
+    old, new = sa.blocks[i], sb.blocks[j]
     if (link_only(old) and link_only(new)
             and not {lk.url for lk in old.links} & {lk.url for lk in new.links}):
         # One linked item replaced by another: a link removed and a link added.
@@ -266,7 +272,7 @@ def link_changes(sa: _Side, sb: _Side, i: int, j: int) -> list[Piece]:
     the other links only on one side are `link.added` / `link.removed`.
     Links are compared as (text, url) pairs, so a link whose text was edited along with the
     paragraph but whose target stayed is not a link change (the redline shows the text)."""
-    old_links, new_links = sa.chapter.blocks[i].links, sb.chapter.blocks[j].links
+    old_links, new_links = sa.blocks[i].links, sb.blocks[j].links
     if old_links == new_links:
         return []
     gone, came = _minus(old_links, new_links), _minus(new_links, old_links)
@@ -280,8 +286,8 @@ def link_changes(sa: _Side, sb: _Side, i: int, j: int) -> list[Piece]:
                                    detail=(("text", link.text),))))
     if {lk.url for lk in gone} == {lk.url for lk in came} and gone:
         return out  # only link texts changed: the paragraph's redline says it
-    if (gone and len(gone) == len(came) and not link_only(sa.chapter.blocks[i])
-            and not link_only(sb.chapter.blocks[j])):
+    if (gone and len(gone) == len(came) and not link_only(sa.blocks[i])
+            and not link_only(sb.blocks[j])):
         # In running text, the links that took the places of others are those links changed
         # ("contact us [here](old)" -> "contact us [through the portal](new)").
         out.extend(Piece(_base(sb, j, "link.changed", old=g.url, new=c.url,

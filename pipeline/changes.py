@@ -34,6 +34,7 @@ from dataclasses import replace
 from typing import Any, Protocol
 
 from pipeline.blockdiff import Piece, deleted_pieces, diff_chapter, inserted_pieces, link_only
+from pipeline.gcpause import without_gc
 from pipeline.models import Change, Chapter, Snapshot
 from pipeline.moves import best_pairs, find_moves
 from pipeline.redline import counter_similarity, similarity, words
@@ -70,6 +71,7 @@ class BodyMemo(Protocol):
     def put(self, old_blob: str, new_blob: str, pieces: list[Piece]) -> None: ...
 
 
+@without_gc
 def detect_changes(old: Snapshot | None, new: Snapshot,
                    memo: BodyMemo | None = None) -> list[Change]:
     """Every change from `old` to `new`; nothing when there is no `old` (a first release).

@@ -12,6 +12,7 @@ chapters again. Best effort, like the parse cache: an unreadable entry is comput
 
 from __future__ import annotations
 
+import hashlib
 import marshal
 import os
 from dataclasses import fields
@@ -70,19 +71,29 @@ def _decode(data: bytes) -> list[Piece] | None:
 
 
 class DiffCache:
-    """Body changes by (old blob, new blob)."""
+    """Body changes by (old blob, new blob), one file each in one folder: its names are
+    listed once, so looking for an entry that is not there costs nothing."""
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
+        self._names: set[str] | None = None
 
-    def _entry(self, old_blob: str, new_blob: str) -> Path:
-        return parsecache.entry_path(self.folder, "body changes", fingerprint(), old_blob,
-                                     new_blob)
+    def _name(self, old_blob: str, new_blob: str) -> str:
+        key = "\0".join(("body changes", fingerprint(), old_blob, new_blob))
+        return f"{hashlib.sha1(key.encode()).hexdigest()}.bin"
 
     def get(self, old_blob: str, new_blob: str) -> list[Piece] | None:
+        if self._names is None:
+            try:
+                self._names = set(os.listdir(self.folder))
+            except OSError:
+                self._names = set()
+        name = self._name(old_blob, new_blob)
+        if name not in self._names:
+            return None
         try:
-            return _decode(self._entry(old_blob, new_blob).read_bytes())
-        except Exception:  # a missing or damaged entry is computed again
+            return _decode((self.folder / name).read_bytes())
+        except Exception:  # a damaged entry is computed again
             return None
 
     def put(self, old_blob: str, new_blob: str, pieces: list[Piece]) -> None:
@@ -90,7 +101,10 @@ class DiffCache:
             data = _encode(pieces)
         except ValueError:  # a value marshal cannot keep: computed again next time
             return
-        parsecache.write(self.folder.parent, self._entry(old_blob, new_blob), lambda: data)
+        name = self._name(old_blob, new_blob)
+        parsecache.write(self.folder.parent, self.folder / name, lambda: data)
+        if self._names is not None:
+            self._names.add(name)
 
 
 def open_cache(git_dir: str | os.PathLike[str] | None) -> DiffCache | None:

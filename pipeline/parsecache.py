@@ -23,7 +23,6 @@ from collections.abc import Callable
 from dataclasses import fields
 from functools import cache
 from importlib.util import find_spec
-from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -81,24 +80,26 @@ _HEAD_FIELDS = tuple(f.name for f in fields(Chapter) if f.name not in _LAZY)
 _LENGTH = struct.Struct("<I")
 
 
-_LINKS = _BLOCK_FIELDS.index("links")
-_ROW = itemgetter(*_BLOCK_FIELDS)
+def block_row(block: Block) -> dict[str, Any]:
+    """A block as plain values (its links as pairs), for marshal."""
+    row = dict(block.__dict__)
+    if row["links"]:
+        row["links"] = tuple((lk.text, lk.url) for lk in row["links"])
+    return row
 
 
-def block_row(block: Block) -> tuple[Any, ...]:
-    row: tuple[Any, ...] = _ROW(block.__dict__)
-    if not row[_LINKS]:
-        return row
-    return (*row[:_LINKS], tuple((lk.text, lk.url) for lk in row[_LINKS]), *row[_LINKS + 1:])
+_new = object.__new__
+_set = object.__setattr__
 
 
-def block_of(row: tuple[Any, ...]) -> Block:
-    block = object.__new__(Block)
-    # The values were made by the parser and checked then: set them as they are.
-    state = block.__dict__
-    state.update(zip(_BLOCK_FIELDS, row, strict=True))
-    if row[_LINKS]:
-        state["links"] = tuple(Link(text, url) for text, url in row[_LINKS])
+def block_of(row: dict[str, Any]) -> Block:
+    """The block `block_row` gave. Its values were made by the parser and checked then, so
+    they are set as they are: this runs for every block read, and a dataclass's own
+    constructor is several times slower."""
+    block = _new(Block)
+    if row["links"]:
+        row["links"] = tuple(Link(text, url) for text, url in row["links"])
+    _set(block, "__dict__", row)
     return block
 
 
@@ -209,7 +210,7 @@ def load_lazy(root: Path | None, path: str, blob: str,
     """The chapter from its entry, its body and blocks read when first used; None when
     there is no readable entry. `parse` makes the chapter from the file if the entry is gone
     by the time the body is wanted."""
-    if root is None:
+    if root is None or not _present(root):
         return None
     entry = _entry(root, path, blob)
     try:
@@ -239,13 +240,29 @@ def write(root: Path | None, target: Path | None, data: Callable[[], bytes]) -> 
     _stored += 1
     if _stored == 1:
         prune(root)  # once a process, and only in one that adds entries
+    temp = target.with_suffix(f".{os.getpid()}.tmp")
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        temp = target.with_suffix(f".{os.getpid()}.tmp")
-        temp.write_bytes(data())
+        content = data()
+        try:
+            temp.write_bytes(content)
+        except FileNotFoundError:  # a new folder (looked for only then: slow on some disks)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            temp.write_bytes(content)
         os.replace(temp, target)
+        _PRESENT[root] = True
     except OSError:
         return  # a read-only repository still works, only slower
+
+
+_PRESENT: dict[Path, bool] = {}
+
+
+def _present(root: Path) -> bool:
+    """Whether the cache folder existed when this process first looked: a first run, which
+    finds nothing, does not look for each entry in turn."""
+    if root not in _PRESENT:
+        _PRESENT[root] = root.is_dir()
+    return _PRESENT[root]
 
 
 def prune(root: Path | None, limit: int = ENTRY_LIMIT) -> None:

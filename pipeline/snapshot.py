@@ -14,6 +14,7 @@ from pipeline import gitio, parsecache
 from pipeline.chapters import parse_chapter
 from pipeline.config import Config
 from pipeline.errors import ChapterError
+from pipeline.gcpause import without_gc
 from pipeline.models import Chapter, Snapshot
 
 CHAPTER_SUFFIXES = (".md", ".markdown")
@@ -54,6 +55,7 @@ def _remember(chapter: Chapter) -> None:
     _PARSED[chapter.path, chapter.blob] = chapter
 
 
+@without_gc
 def read_snapshot(config: Config, repo: git.Repo | None, ref: str | None) -> Snapshot:
     """The manual at `ref` (a tag, branch or commit), or in the working tree when ref is None.
     At a ref, a file's bytes are read only when its parse is not already known."""

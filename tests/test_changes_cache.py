@@ -4,6 +4,7 @@ from the parse cache, and the body changes of each pair of chapter versions."""
 from __future__ import annotations
 
 import copy
+import gc
 import pickle
 from dataclasses import replace
 from pathlib import Path
@@ -13,7 +14,7 @@ from conftest import ManualRepo
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline import chapters, diffcache, gitio, parsecache, snapshot
+from pipeline import chapters, diffcache, gcpause, gitio, parsecache, snapshot
 from pipeline.changes import body_changes
 from pipeline.chapters import parse_blocks, parse_chapter
 from pipeline.manual import compare, open_manual
@@ -139,3 +140,16 @@ def test_most_of_a_manual_is_plain_paragraphs() -> None:
     for markup in ("See [the form](x).", "A *word*.", "- item", "1. item", "# Head",
                    "Text\n\nMore text", "    code", "Title\n===", "a | b"):
         assert chapters._plain_paragraph(markup, 0) is None, markup
+
+
+def test_the_collector_is_paused_only_while_reading() -> None:
+    assert gc.isenabled()
+    with gcpause.paused():
+        assert not gc.isenabled()
+        with gcpause.paused():
+            assert not gc.isenabled()
+        assert not gc.isenabled()  # an inner pause leaves the outer one be
+    assert gc.isenabled()
+    with pytest.raises(ValueError), gcpause.paused():
+        raise ValueError
+    assert gc.isenabled()
