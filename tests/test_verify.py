@@ -128,9 +128,27 @@ def test_verify_a_missing_tag_and_a_missing_output(manual: ManualRepo) -> None:
     Path(manual.root / "releases/2023-03/published/index.md").unlink()
     result = manual.run("verify", "2023-03")
     assert result.exit_code == 1
-    assert result.stdout == ("2023-03: 2 mismatches\n"
-                             "  release/2023-03: the tag is missing\n"
-                             "  releases/2023-03/published/index.md: missing\n")
+    assert result.stdout == ("2023-03: 1 mismatch\n"
+                             "  releases/2023-03/published/index.md: missing\n"
+                             "  Note: the tag release/2023-03 is not in this repository (fetch it "
+                             "with 'git fetch --tags'); verified against the recorded source "
+                             "commit instead\n")
+
+
+def test_verify_without_tags_proves_against_the_recorded_source_commit(
+        manual: ManualRepo) -> None:
+    """A clone that carries no tags still verifies: the release record names its source."""
+    build_published(manual)
+    manual.git("tag", "-d", "release/2023-03")
+    result = manual.run("verify", "2023-03")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("2023-03: verified (no tag, source ")
+    assert "Note: the tag release/2023-03 is not in this repository" in result.stdout
+    output = next((manual.root / "releases/2023-03/published").glob("*.html"))
+    output.write_bytes(output.read_bytes() + b" ")
+    tampered = manual.run("verify", "2023-03")
+    assert tampered.exit_code == 1
+    assert f"releases/2023-03/published/{output.name}" in tampered.stdout
 
 
 def test_history_and_verify_of_releases_adopted_by_import_history(manual: ManualRepo,
