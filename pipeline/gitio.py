@@ -122,6 +122,20 @@ def is_dirty(repo: git.Repo, paths: Iterable[str] = ()) -> bool:
     return bool(repo.git.status(*args).strip())
 
 
+def dirty_paths(repo: git.Repo) -> list[str]:
+    """Paths with uncommitted or untracked changes, as `git status` lists them."""
+    raw = repo.git.status("--porcelain", "-z", "--untracked-files=all")
+    out: list[str] = []
+    records = iter(raw.split("\0"))
+    for record in records:
+        if len(record) < 4:
+            continue
+        out.append(record[3:])
+        if record[0] in "RC":  # a rename's second field is its old path
+            next(records, None)
+    return out
+
+
 def commit_paths(repo: git.Repo, paths: Iterable[str], message: str,
                  date: str | None = None) -> str:
     """Stage `paths` (additions and deletions) and commit; `date` sets both author and committer

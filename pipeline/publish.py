@@ -328,9 +328,11 @@ def publish(manual: Manual, release_id: str | None = None, formats: Sequence[str
                            "release id)", record_path)
     if gitio.head_commit(repo) is None:
         raise PublishError("nothing committed yet (commit the manual first)", str(manual.root))
-    if gitio.is_dirty(repo):
-        raise PublishError("uncommitted changes in the manual (commit them first, so that "
-                           "what is published is what is recorded)", str(manual.root))
+    dirty = gitio.dirty_paths(repo)
+    if dirty:
+        more = f", and {len(dirty) - 1} more" if len(dirty) > 1 else ""
+        raise PublishError(f"uncommitted change{more} (commit first, so that what is "
+                           "published is what is recorded)", dirty[0])
     if not release.approvals:
         raise PublishError(f"release {release.id} is not approved (run 'editorial approve "
                            "--by NAME')", record_path)

@@ -92,8 +92,8 @@ def test_refuses_a_dirty_tree(sample: Sample) -> None:
     (sample.root / "procedures/cp3.md").write_text("---\nid: CP3\ntitle: E\npart: A\n---\nx\n")
     result = sample.repo.run("publish")
     assert result.exit_code == 2
-    assert result.stderr == (f"Error: {sample.root}: uncommitted changes in the manual (commit "
-                             "them first, so that what is published is what is recorded)\n")
+    assert result.stderr == ("Error: procedures/cp3.md: uncommitted change (commit first, so "
+                             "that what is published is what is recorded)\n")
     assert_untouched(sample)
 
 
@@ -243,6 +243,6 @@ def test_an_unknown_published_folder_is_not_removed(sample: Sample) -> None:
     (mine / "notes.txt").write_text("someone's work")
     result = sample.repo.run("publish")
     assert result.exit_code == 2
-    assert result.stderr == (f"Error: {sample.root}: uncommitted changes in the manual (commit "
-                             "them first, so that what is published is what is recorded)\n")
+    assert result.stderr == ("Error: releases/r2/published/notes.txt: uncommitted change "
+                             "(commit first, so that what is published is what is recorded)\n")
     assert (mine / "notes.txt").read_text() == "someone's work"
