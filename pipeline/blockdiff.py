@@ -270,8 +270,9 @@ def link_changes(sa: _Side, sb: _Side, i: int, j: int) -> list[Piece]:
     """Links of two paired blocks. A link whose text stays and whose target changes is
     `link.changed`; so are links that took the places of as many others in running text;
     the other links only on one side are `link.added` / `link.removed`.
-    Links are compared as (text, url) pairs, so a link whose text was edited along with the
-    paragraph but whose target stayed is not a link change (the redline shows the text)."""
+    A link whose text was edited along with the paragraph but whose target stayed is not a
+    link change (the redline shows the text); links are counted, so one of two links to the
+    same target dropped is one `link.removed`."""
     old_links, new_links = sa.blocks[i].links, sb.blocks[j].links
     if old_links == new_links:
         return []
@@ -284,8 +285,14 @@ def link_changes(sa: _Side, sb: _Side, i: int, j: int) -> list[Piece]:
             came.remove(match)
             out.append(Piece(_base(sb, j, "link.changed", old=link.url, new=match.url,
                                    detail=(("text", link.text),))))
-    if {lk.url for lk in gone} == {lk.url for lk in came} and gone:
-        return out  # only link texts changed: the paragraph's redline says it
+    for link in list(gone):
+        # Same target, new wording: the paragraph's redline says it; no link changed.
+        match = next((c for c in came if c.url == link.url), None)
+        if match is not None:
+            gone.remove(link)
+            came.remove(match)
+    if not gone and not came:
+        return out
     if (gone and len(gone) == len(came) and not link_only(sa.blocks[i])
             and not link_only(sb.blocks[j])):
         # In running text, the links that took the places of others are those links changed

@@ -293,3 +293,22 @@ def test_a_section_moved_is_its_paragraphs_moved(manual: ManualRepo) -> None:
     changes = two_releases(manual, {"CP3": ("Enquiries", one + "\n" + two)},
                            {"CP3": ("Enquiries", two + "\n" + one)})
     assert brief(changes) == [("paragraph.moved", "CP3", "section 'Timescales', paragraph 1")]
+
+
+def test_reworded_links_to_the_same_targets_are_not_link_changes(manual: ManualRepo) -> None:
+    """Real case (site-policy 2023-10 -> 2024-04): a sentence rewritten around its links keeps
+    two of its targets, drops one and one of two links to the same page."""
+    manual.chapter("AUP", "Acceptable Use", """
+        Terms have the meanings in our [Terms](/tos), [Corporate Terms](/cts), and
+        [Privacy Statement](/privacy); see also the [Corporate Terms](/cts).
+        """)
+    release(manual, "r1")
+    manual.chapter("AUP", "Acceptable Use", """
+        Terms have the meanings in your agreement: the [GitHub Terms of Service](/tos) or the
+        [GitHub Corporate Terms of Service](/cts).
+        """)
+    release(manual, "r2")
+    changes = found(manual)
+    links = sorted((c.kind, c.old) for c in changes if c.kind.startswith("link."))
+    assert links == [("link.removed", "/cts"), ("link.removed", "/privacy")]
+    assert [c.kind for c in changes if not c.kind.startswith("link.")] == ["paragraph.modified"]
