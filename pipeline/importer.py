@@ -542,10 +542,37 @@ def import_documents(config: Config, sources: list[Path], part: str | None = Non
         planned, more = plan_import(config, drafts, part, force, existing)
         warnings += more
         install(config.root, work, planned)
+    for path, name in documents:
+        line = _left_inside(config, path, [p.path for p in planned if p.source == name])
+        if line:
+            warnings.append(line)
     written = [Written(path=p.path, id=p.id, title=p.title, part=p.part, source=p.source,
                        replaced=p.replaces is not None, media=tuple(m for m, _ in p.media))
                for p in planned]
     return written, warnings
+
+
+def _left_inside(config: Config, path: Path, chapters: list[str]) -> str | None:
+    """A warning when an imported document sits where a snapshot refuses it: a binary file
+    (a .docx or .odt) under the procedures folder. The import goes ahead, since its chapter
+    is what the user asked for, but the original is theirs to move or delete, not ours."""
+    try:
+        rel = path.resolve().relative_to(config.procedures_dir.resolve())
+    except ValueError:
+        return None
+    if path.suffix.lower() in CHAPTER_SUFFIXES + ASSET_SUFFIXES:
+        return None
+    try:
+        with path.open("rb") as handle:
+            binary = b"\0" in handle.read(8000)  # as the snapshot tells a binary file
+    except OSError:
+        return None
+    if not binary:
+        return None
+    shown = f"{config.procedures}/{rel.as_posix()}"
+    now = f" (its text is now in {', '.join(chapters)})" if chapters else ""
+    return (f"{shown}: the original document is still in the procedures folder, where "
+            f"editorial refuses binary files; move or delete it{now}")
 
 
 def install(root: Path, work: Path, planned: list[Planned]) -> None:

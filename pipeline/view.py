@@ -24,6 +24,7 @@ from pipeline.manual import ChangeSet, Manual, release_changes
 from pipeline.models import Change, Chapter, Entry, Release, Segment
 from pipeline.notes import NOTES_DIR, load_entries, read_entries
 from pipeline.releases import RELEASE_FILE, list_releases, load_release, parse_release
+from pipeline.renumbering import is_renumbering
 from pipeline.sanitize import EMPTY, Rich, chapter_outputs, plain, rich
 
 INTRODUCTION_FILE = "introduction.md"  # beside release.toml, when not in it
@@ -113,6 +114,8 @@ class ChangeView:
     places: tuple[PlaceView, ...]
     entry: str | None  # id of the entry covering it; None while not yet described
     anchor: str  # "change-<id>": the id of its place in pages and the complete list
+    # A manual-wide front-matter change: (chapter, its old value) where it was not `old`.
+    other_old_values: tuple[tuple[str, str | None], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -140,6 +143,25 @@ class SweepView:
 
 
 @dataclass(frozen=True)
+class DetailView:
+    """A manual-wide front-matter change as one chapter sees it: the key, and its value there
+    before and after (None: the key was added, or removed)."""
+
+    change: ChangeView
+    key: str
+    old: str | None
+    new: str | None
+
+
+@dataclass(frozen=True)
+class RenumberingView:
+    """A renumbering cascade of one chapter: "sections 4-9 renumbered 5-10, paragraphs ..."."""
+
+    change: ChangeView
+    text: str
+
+
+@dataclass(frozen=True)
 class ChapterView:
     id: str
     title: str
@@ -154,6 +176,9 @@ class ChapterView:
     changes: tuple[ChangeView, ...]
     uncovered: tuple[ChangeView, ...]  # changes no entry describes yet (previews only)
     last_updated: ReleaseRef | None
+    details: tuple[DetailView, ...] = ()  # manual-wide front-matter changes touching it
+    renumberings: tuple[RenumberingView, ...] = ()
+    marked: bool = False  # some passage of its text is marked "Updated"
 
 
 @dataclass(frozen=True)
@@ -383,6 +408,9 @@ def redline_text(change: Change) -> str:
 
 
 def _change_view(change: Change, covered: Mapping[str, str]) -> ChangeView:
+    others = dict(change.detail).get("other_old_values") \
+        if change.kind == "metadata.changed" else None
+    others = others if isinstance(others, (tuple, list)) else ()
     return ChangeView(
         id=change.id, kind=change.kind, label=KIND_LABELS.get(change.kind, change.kind),
         chapter=change.chapter, location=plain(change.location),
@@ -392,7 +420,9 @@ def _change_view(change: Change, covered: Mapping[str, str]) -> ChangeView:
         redline=redline_html(change), redline_text=plain(redline_text(change)),
         chapters=change.chapters,
         places=tuple(PlaceView(p.chapter, plain(p.location)) for p in change.places),
-        entry=covered.get(change.id), anchor=f"change-{change.id}")
+        entry=covered.get(change.id), anchor=f"change-{change.id}",
+        other_old_values=tuple((str(c), plain(old) if old is not None else None)
+                               for c, old in others))
 
 
 def _entry_view(entry: Entry, changes: Mapping[str, ChangeView]) -> EntryView:
@@ -434,15 +464,17 @@ def build_view(data: ReleaseData) -> ReleaseView:
         wide = tuple(e for e in entries if e.chapter != chapter.id and not e.orphaned
                      and any(_touches(c, chapter.id) for c in e.changes))
         last = data.last_changed.get(chapter.path)
-        body, markdown = chapter_outputs(chapter.body, _marks(chapter, change_set.changes),
-                                         "Updated")
+        marks = _marks(chapter, change_set.changes)
+        body, markdown = chapter_outputs(chapter.body, marks, "Updated")
         chapters.append(ChapterView(
             id=chapter.id, title=plain(chapter.title), part=chapter.part, path=chapter.path,
             body=body, markdown=markdown,
             changed=bool(mine), added=any(c.kind == "chapter.added" for c in mine),
             entries=own + wide, sweeps=_sweeps(chapter.id, mine, change_set.changes),
             changes=mine, uncovered=tuple(c for c in mine if c.entry is None),
-            last_updated=refs[last] if not mine and last in refs else info.ref))
+            last_updated=refs[last] if not mine and last in refs else info.ref,
+            details=_details(chapter.id, mine, change_set),
+            renumberings=_renumberings(mine, change_set), marked=bool(marks)))
     parts = _by_part(config, chapters)
 
     titles = _titles(change_set)
@@ -476,9 +508,15 @@ def _feed_item(past: PastRelease, titles: Mapping[str, tuple[str, str]]) -> Feed
 
 
 def _marks(chapter: Chapter, changes: Iterable[Change]) -> dict[int, list[str]]:
-    """Body line (0-based) -> ids of the changes whose new text starts there."""
+    """Body line (0-based) -> ids of the changes whose new text starts there.
+
+    A renumbering cascade marks nothing: a section inserted early renumbers every block
+    after it, and dozens of "Updated" labels on paragraphs whose words did not change would
+    hide the passages that did. The box says what was renumbered instead."""
     marks: dict[int, list[str]] = {}
     for change in changes:
+        if is_renumbering(change):
+            continue
         if change.kind in _MARKED_KINDS and change.chapter == chapter.id and change.line:
             marks.setdefault(change.line - chapter.body_line, []).append(change.id)
         elif change.kind == "term.swept":
@@ -497,6 +535,24 @@ def _sweeps(chapter_id: str, mine: Iterable[ChangeView],
                   places=tuple(PlaceView(p.chapter, plain(p.location)) for p in c.places
                                if p.chapter == chapter_id))
         for c in changes if c.id in ids)
+
+
+def _details(chapter_id: str, mine: Iterable[ChangeView],
+             change_set: ChangeSet) -> tuple[DetailView, ...]:
+    """The manual-wide front-matter changes among a chapter's, with its own old value."""
+    keys = {c.id: str(dict(c.detail).get("key", "")) for c in change_set.changes
+            if c.kind == "metadata.changed" and c.chapter is None}
+    return tuple(DetailView(change=c, key=plain(keys[c.id]),
+                            old=dict(c.other_old_values).get(chapter_id, c.old), new=c.new)
+                 for c in mine if c.id in keys)
+
+
+def _renumberings(mine: Iterable[ChangeView],
+                  change_set: ChangeSet) -> tuple[RenumberingView, ...]:
+    phrases = {c.id: str(dict(c.detail)["renumbering"]) for c in change_set.changes
+               if is_renumbering(c)}
+    return tuple(RenumberingView(change=c, text=plain(phrases[c.id]))
+                 for c in mine if c.id in phrases)
 
 
 def _by_part(config: Config, chapters: Sequence[ChapterView]) -> tuple[PartView, ...]:

@@ -11,6 +11,7 @@ import pypandoc
 import pytest
 
 from pipeline.config import load_config
+from pipeline.errors import ChapterError
 from pipeline.importer import front_matter, heading_id, slugify
 from pipeline.snapshot import read_snapshot
 from tests.conftest import ManualRepo
@@ -266,3 +267,33 @@ def test_titles_without_a_number(manual: ManualRepo, tmp_path: Path) -> None:
         f"part A, from {word}\n")
     assert (manual.root / "procedures/a/safeguarding-adults.md").read_text().endswith(
         "---\n\nText.\n")
+
+
+def test_a_document_inside_the_procedures_folder_is_imported_with_a_warning(
+        manual: ManualRepo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    document = docx.Document()
+    document.add_heading("CP3 - Child Protection Enquiries", level=1)
+    document.add_paragraph("3.1 An enquiry starts when harm is suspected.")
+    document.save(manual.root / "procedures" / "cp3.docx")
+    monkeypatch.chdir(manual.root)
+    result = manual.run("import", "procedures/cp3.docx", "--part", "A")
+    assert result.exit_code == 0, result.output
+    chapter = "procedures/a/cp3-child-protection-enquiries.md"
+    assert result.stdout == (f'Wrote {chapter}: CP3 "Child Protection Enquiries", part A, '
+                             "from procedures/cp3.docx\n")
+    assert result.stderr == ("Warning: procedures/cp3.docx: the original document is still in "
+                             "the procedures folder, where editorial refuses binary files; "
+                             f"move or delete it (its text is now in {chapter})\n")
+    config = load_config(manual.root)
+    with pytest.raises(ChapterError, match="binary file under the procedures folder"):
+        read_snapshot(config, None, None)
+    (manual.root / "procedures" / "cp3.docx").unlink()  # as the warning says
+    assert [c.id for c in read_snapshot(config, None, None).chapters] == ["CP3"]
+
+
+def test_a_document_outside_the_procedures_folder_gives_no_warning(
+        manual: ManualRepo, tmp_path: Path) -> None:
+    source = pandoc_document("# CP4 - Strategy\n\n4.1 Text.\n", tmp_path / "cp4.odt")
+    result = manual.run("import", str(source), "--part", "A")
+    assert result.exit_code == 0, result.output
+    assert result.stderr == ""
