@@ -471,8 +471,10 @@ def plan_import(config: Config, drafts: list[tuple[Draft, Path]], part: str | No
     by_id: dict[str, str] = {}
     by_path: dict[str, str] = {}
     for draft, source_path in drafts:
-        chapter_part = part or draft.explicit_part or source_path.absolute().parent.name \
-            or "main"
+        parent = source_path.absolute().parent
+        # A document sitting in the procedures folder itself names no part by its folder.
+        folder_part = "" if parent == config.procedures_dir.absolute() else parent.name
+        chapter_part = part or draft.explicit_part or folder_part or "main"
         folder = existing.folders.get(chapter_part) or \
             f"{config.procedures}/{slugify(chapter_part) or 'main'}"
         if not CHAPTER_ID.match(draft.id) or ".." in draft.id:

@@ -297,3 +297,16 @@ def test_a_document_outside_the_procedures_folder_gives_no_warning(
     result = manual.run("import", str(source), "--part", "A")
     assert result.exit_code == 0, result.output
     assert result.stderr == ""
+
+
+def test_a_document_in_the_procedures_folder_itself_takes_no_part_from_it(
+        manual: ManualRepo, monkeypatch: pytest.MonkeyPatch) -> None:
+    document = docx.Document()
+    document.add_heading("CP5 - Core Groups", level=1)
+    document.add_paragraph("5.1 The core group meets within ten working days.")
+    document.save(manual.root / "procedures" / "cp5.docx")
+    monkeypatch.chdir(manual.root)
+    result = manual.run("import", "procedures/cp5.docx")
+    assert result.exit_code == 0, result.output
+    assert result.stdout == ('Wrote procedures/main/cp5-core-groups.md: CP5 "Core Groups", '
+                             "part main, from procedures/cp5.docx\n")
