@@ -200,7 +200,7 @@ _MARKUP = re.compile(r"[\\`*_\[\]<>&|~\t\x00-\x08\x0b-\x1f\x7f]")
 _BLOCK_START = re.compile(r"^(?:[^\S\n]|[#>=+\-]|\d{1,9}[.)](?:\s|$))", re.MULTILINE)
 
 
-def _plain_paragraph(body: str, line_offset: int) -> tuple[Block, ...] | None:
+def _plain_paragraph(body: str, line_offset: int, section: str = "") -> tuple[Block, ...] | None:
     """The blocks of a piece that is one paragraph of plain text (most of a manual), made
     without the Markdown parser: exactly what `parse_blocks` gives, in a tenth of the time.
     None when the piece is anything else."""
@@ -219,7 +219,7 @@ def _plain_paragraph(body: str, line_offset: int) -> tuple[Block, ...] | None:
     match = _PARA_REF.match(text)
     return (Block(kind="paragraph", text=text, source="\n".join(lines[first: last + 1]),
                   line=line_offset + first + 1, level=0,
-                  ref=match.group(1) if match else None, section="", links=()),)
+                  ref=match.group(1) if match else None, section=section, links=()),)
 
 
 _ATX = re.compile(r"^(#{1,6})[ \t]+(.*?)(?:[ \t]+#+)?[ \t]*$")
@@ -245,10 +245,76 @@ def _plain_heading(body: str, line_offset: int) -> tuple[Block, ...] | None:
                   links=()),)
 
 
+# A list item's own text: plain, or one link to a plain web address ("Further information").
+_LINK_ITEM = re.compile(r"\[([^\]\n]+)\]\((https?://[a-z0-9-]+(?:\.[a-z0-9-]+)*"
+                        r"(?:/[A-Za-z0-9._~/-]*)?)\)")
+
+
+def _plain_item(line: str, number: int, section: str) -> Block | None:
+    """The block of a "- " list item line of plain text or one plain link, made without the
+    Markdown parser; None when it is anything else."""
+    content = line[2:]
+    if _BLOCK_START.match(content):
+        return None  # a nested block, an indented one or an empty item
+    link = _LINK_ITEM.fullmatch(content)
+    if link is not None:
+        content = link.group(1)
+    if _MARKUP.search(content):
+        return None
+    text = collapse(content)
+    if not text:
+        return None
+    match = _PARA_REF.match(text)
+    return Block(kind="list_item", text=text, source=line, line=number + 1, level=1,
+                 ref=match.group(1) if match else None, section=section,
+                 links=(Link(text=text, url=link.group(2)),) if link is not None else ())
+
+
+def _plain_blocks(body: str, line_offset: int) -> tuple[Block, ...] | None:
+    """The blocks of a piece made of plain paragraphs, plain ATX headings and flat "- " lists
+    of plain items or links (a paragraph and the list under it; a "Further information"
+    heading and its links), made without the Markdown parser; None when the piece holds
+    anything else: then a construct this does not follow may be there."""
+    lines = body.split("\n")
+    blocks: list[Block] = []
+    section = ""
+    k, count = 0, len(lines)
+    while k < count:
+        line = lines[k]
+        if not line:
+            k += 1
+        elif line[0] == "#":
+            heading = _plain_heading(line, line_offset + k)
+            if heading is None:
+                return None
+            blocks.extend(heading)
+            section = heading[0].text
+            k += 1
+        elif line[:2] == "- ":
+            while k < count and lines[k][:2] == "- ":
+                item = _plain_item(lines[k], line_offset + k, section)
+                if item is None:
+                    return None
+                blocks.append(item)
+                k += 1
+            if k < count and lines[k]:
+                return None  # a line run on into the item (or something opened there)
+        else:
+            end = k + 1
+            while end < count and lines[end]:
+                end += 1
+            paragraph = _plain_paragraph("\n".join(lines[k:end]), line_offset + k, section)
+            if paragraph is None:
+                return None
+            blocks.extend(paragraph)
+            k = end
+    return tuple(blocks)
+
+
 def parse_blocks(body: str, line_offset: int = 0) -> tuple[Block, ...]:
     plain = _plain_paragraph(body, line_offset)
     if plain is None:
-        plain = _plain_heading(body, line_offset)
+        plain = _plain_blocks(body, line_offset)
     return plain if plain is not None else _md_blocks(body, line_offset)
 
 

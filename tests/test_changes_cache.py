@@ -6,6 +6,8 @@ from __future__ import annotations
 import copy
 import gc
 import pickle
+import random
+import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -14,7 +16,7 @@ from conftest import ManualRepo
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline import chapters, diffcache, gcpause, gitio, parsecache, snapshot
+from pipeline import chapters, chunks, diffcache, gcpause, gitio, parsecache, snapshot
 from pipeline.changes import body_changes
 from pipeline.chapters import parse_blocks, parse_chapter
 from pipeline.manual import compare, open_manual
@@ -153,3 +155,53 @@ def test_the_collector_is_paused_only_while_reading() -> None:
     with pytest.raises(ValueError), gcpause.paused():
         raise ValueError
     assert gc.isenabled()
+
+
+# Lines of pieces with lists and links, and of everything that could make them mean more.
+ITEM_LINE = st.sampled_from([
+    "- an item", "- 4.21 A numbered item.", "- [Form](https://example.org/f)",
+    "- [Form](https://Example.org/f)", "- [Form](https://example.org/a b)", "- [](https://e.org)",
+    "- [a *b*](https://e.org/x)", "- [Form](https://e.org/x \"t\")", "- [Form](http://xn--e.org)",
+    "- [Form](https://e.org/%41)", "- [ ](https://e.org/)", "- ", "-", "-  two spaces",
+    "- # heading", "- > quote", "- - nested", "- 1. nested", "- ---", "-\titem", "* star",
+    "+ plus", "1. one", "  continued", "    code", "lazy line", "## Further information",
+    "# Title #", "Plain paragraph.", "Title", "===", "---", "", "", "", "- a\u00a0b",
+    "- \u00a0", "- x\u2028y", "- trailing  ", "- [Form](https://e.org/f) more", "- a|b"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(ITEM_LINE, min_size=1, max_size=12), st.integers(0, 5))
+def test_lists_and_links_are_read_as_the_markdown_parser_reads_them(lines: list[str],
+                                                                    offset: int) -> None:
+    text = "\n".join(lines)
+    assert parse_blocks(text, offset) == chapters._md_blocks(text, offset)
+
+
+def _bodies() -> list[str]:
+    """Chapter bodies of the corpus, the sample manual's history and the benchmark."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+    import synth
+
+    root = Path(__file__).resolve().parents[1]
+    texts = [p.read_text(encoding="utf-8") for folder in (root / "tests" / "data",
+                                                          root / "sample" / "history")
+             for p in sorted(folder.rglob("*.md"))]
+    words = synth.Words(random.Random(5))
+    texts += [synth._chapter(words, n, 1500).render() for n in range(1, 21)]
+    return [t.split("\n---\n", 1)[1] for t in texts if t.startswith("---\n")]
+
+
+def test_pieces_without_the_parser_are_what_the_parser_gives_on_real_text() -> None:
+    fast = slow = 0
+    for body in _bodies():
+        lines = body.split("\n")
+        starts = chunks.pieces(lines)
+        for start, end in zip(starts, [*starts[1:], len(lines)], strict=True):
+            text = "\n".join(lines[start:end])
+            plain = chapters._plain_blocks(text, 4)
+            if plain is None:
+                slow += 1
+            else:
+                fast += 1
+                assert plain == chapters._md_blocks(text, 4), text
+    assert fast > 5 * slow  # most pieces of a manual need no parser
