@@ -137,6 +137,8 @@ class Links:
             target = f"complete-list.{ext}"
             if ident and anchors:
                 target += f"#{'change' if kind == 'change' else 'chapter'}-{ident}"
+        elif kind == "complete_list_across":
+            target = f"complete-list.{ext}" + ("#across" if anchors else "")
         elif kind == "index":
             target = f"index.{ext}" if self.fmt in ("html", "md") else ""
         elif kind == "chapter":

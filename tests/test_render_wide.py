@@ -8,13 +8,13 @@ import re
 from pathlib import Path
 
 import pytest
+from conftest import ManualRepo
 from test_render_support import git_identity, outline, tree_files, visible_text, write_notes
 
 from pipeline.manual import init_manual, open_manual, release_changes
 from pipeline.models import Change
 from pipeline.publish import render_preview
 from pipeline.releases import load_release, start_release
-from tests.conftest import ManualRepo
 
 NUMBERED = """
 ## 1. Purpose
@@ -153,3 +153,15 @@ def test_two_renders_give_the_same_bytes(built: tuple[ManualRepo, list[Change]],
                                          tmp_path: Path) -> None:
     render_preview(open_manual(built[0].root), "r2", tmp_path / "again", ("html", "md"))
     assert tree_files(tmp_path / "again") == tree_files(out)
+
+
+def test_every_link_to_the_complete_list_lands_on_a_heading(out: Path) -> None:
+    """CP1-CP3 are touched only by the manual-wide change: their "All the changes to this
+    chapter" link goes to "Across the procedures", since they have no heading of their own."""
+    anchors = set(re.findall(r'id="([^"]+)"', (out / "complete-list.html").read_text("utf-8")))
+    targets = {page.stem: re.findall(r'href="\.\./complete-list\.html#([^"]+)"',
+                                     page.read_text("utf-8"))
+               for page in (out / "chapters").glob("*.html")}
+    assert targets["CP1"] == ["across"]
+    assert targets["CP4"] == ["chapter-CP4"]
+    assert all(t in anchors for links in targets.values() for t in links)
