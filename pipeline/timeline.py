@@ -49,7 +49,8 @@ def resolve(manual: Manual, when: str, points: list[Point] | None = None) -> Poi
     (YYYY-MM-DD). A release id is tried first: import-history names releases by dates too."""
     points = published(manual) if points is None else points
     for point in points:
-        if point.id == when:
+        # A release's tag ("release/2023-09") names it as well as its id does.
+        if when in (point.id, manual.config.tag_for(point.id)):
             return point
     date = parse_date(when)
     if date is None:

@@ -72,3 +72,11 @@ def test_show_errors(manual: ManualRepo) -> None:
     missing = manual.run("show", "CP1")
     assert missing.exit_code == 2
     assert "Missing option '--at'" in missing.output
+
+
+def test_show_at_a_release_tag(manual: ManualRepo) -> None:
+    """The tag a user sees in `git tag` names its release as well as the release id does."""
+    build_history(manual)
+    result = manual.run("show", "CP01", "--at", "release/2023-09")
+    assert result.exit_code == 0, result.output
+    assert result.stdout == CP01_2023_09
