@@ -12,7 +12,6 @@ chapters again. Best effort, like the parse cache: an unreadable entry is comput
 
 from __future__ import annotations
 
-import hashlib
 import marshal
 import os
 from dataclasses import fields
@@ -71,28 +70,23 @@ def _decode(data: bytes) -> list[Piece] | None:
 
 
 class DiffCache:
-    """Body changes by (old blob, new blob), one file each in one folder: its names are
-    listed once, so looking for an entry that is not there costs nothing."""
+    """Body changes by (old blob, new blob), in the pack files of one folder (see
+    parsecache.Pack): listed once, so looking for an entry that is not there costs nothing,
+    and a run that adds many entries makes one file."""
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
-        self._names: set[str] | None = None
+        self._pack = parsecache.pack(folder)
 
-    def _name(self, old_blob: str, new_blob: str) -> str:
-        key = "\0".join(("body changes", fingerprint(), old_blob, new_blob))
-        return f"{hashlib.sha1(key.encode()).hexdigest()}.bin"
+    def _key(self, old_blob: str, new_blob: str) -> bytes:
+        return parsecache.key_digest("body changes", fingerprint(), old_blob, new_blob)
 
     def get(self, old_blob: str, new_blob: str) -> list[Piece] | None:
-        if self._names is None:
-            try:
-                self._names = set(os.listdir(self.folder))
-            except OSError:
-                self._names = set()
-        name = self._name(old_blob, new_blob)
-        if name not in self._names:
+        data = self._pack.get(self._key(old_blob, new_blob))
+        if data is None:
             return None
         try:
-            return _decode((self.folder / name).read_bytes())
+            return _decode(data)
         except Exception:  # a damaged entry is computed again
             return None
 
@@ -101,10 +95,7 @@ class DiffCache:
             data = _encode(pieces)
         except ValueError:  # a value marshal cannot keep: computed again next time
             return
-        name = self._name(old_blob, new_blob)
-        parsecache.write(self.folder.parent, self.folder / name, lambda: data)
-        if self._names is not None:
-            self._names.add(name)
+        self._pack.add(self._key(old_blob, new_blob), data)
 
 
 def open_cache(git_dir: str | os.PathLike[str] | None) -> DiffCache | None:

@@ -7,6 +7,12 @@ they are never committed or shown by `git status`. An entry is keyed by the blob
 and a fingerprint of the parser's own source, so a changed parser never reads stale entries.
 Anything unreadable is ignored and parsed afresh. `EDITORIAL_CACHE=0` turns the cache off.
 
+Entries are kept in pack files: a process appends every entry it adds to one file of its own
+(`Pack`), so a first run over a manual makes one file, not one per chapter (making a file
+costs far more than writing a hundred kilobytes into it on common disks). A record is the
+entry's key digest and length, then the entry; a reader lists the records of every pack once
+per process, and a record cut short (a writer still at work, a full disk) is not listed.
+
 An entry holds the chapter's head (id, title, part, front matter: a few hundred bytes) before
 its body and blocks (most of it). `load_lazy` reads the head alone and gives a chapter whose
 body and blocks are read when first used: comparing two releases needs the blocks of a
@@ -28,7 +34,8 @@ from typing import Any
 
 from pipeline.models import Block, Chapter, Link
 
-ENTRY_LIMIT = 4000  # about 100 KB each for a long chapter
+ENTRY_LIMIT = 256  # pack files kept (one per run that added entries)
+SIZE_LIMIT = 400 * 1024 * 1024  # bytes of packs kept: about 4000 long chapters
 _FOLDER = "editorial-cache"
 
 
@@ -62,13 +69,108 @@ def folder(git_dir: str | os.PathLike[str] | None) -> Path | None:
     return Path(git_dir) / _FOLDER / fingerprint()
 
 
-def entry_path(root: Path, *key: str) -> Path:
-    digest = hashlib.sha1("\0".join(key).encode()).hexdigest()
-    return root / digest[:2] / f"{digest}.bin"
+def key_digest(*key: str) -> bytes:
+    return hashlib.sha1("\0".join(key).encode()).digest()
 
 
-def _entry(root: Path, path: str, blob: str) -> Path:
-    return entry_path(root, path, blob)
+_RECORD = struct.Struct("<20sI")  # key digest, entry length
+
+
+class Pack:
+    """The entries of one folder, in pack files (`<pid>-<random>.bin`). Listed once per
+    process; what this process adds is appended to a pack of its own and listed as it goes."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self._index: dict[bytes, tuple[Path, int, int]] | None = None
+        self._writer: Any = None
+        self._writer_pid = 0
+
+    def _listed(self) -> dict[bytes, tuple[Path, int, int]]:
+        if self._index is None:
+            self._index = {}
+            try:
+                packs = sorted((e.stat().st_mtime, e.path) for e in os.scandir(self.folder)
+                               if e.name.endswith(".bin") and e.is_file())
+            except OSError:  # no folder yet: a first run
+                packs = []
+            for _mtime, name in packs:  # the newest last, so its records win
+                self._scan(Path(name))
+        return self._index
+
+    def _scan(self, path: Path) -> None:
+        assert self._index is not None
+        try:
+            with path.open("rb") as handle:
+                size = os.fstat(handle.fileno()).st_size
+                at = 0
+                while at + _RECORD.size <= size:
+                    handle.seek(at)
+                    digest, length = _RECORD.unpack(handle.read(_RECORD.size))
+                    at += _RECORD.size
+                    if at + length > size:
+                        break  # cut short: a writer at work, or damage
+                    self._index[digest] = (path, at, length)
+                    at += length
+        except OSError:
+            return
+
+    def find(self, digest: bytes) -> tuple[Path, int, int] | None:
+        return self._listed().get(digest)
+
+    def get(self, digest: bytes) -> bytes | None:
+        """The entry's bytes, or None (absent, or its pack gone or damaged)."""
+        where = self.find(digest)
+        if where is None:
+            return None
+        try:
+            return read(where)
+        except OSError:
+            return None
+
+    def add(self, digest: bytes, data: bytes) -> None:
+        """Append an entry to this process's pack (best effort: a read-only repository
+        still works, only slower)."""
+        try:
+            if self._writer is None or self._writer_pid != os.getpid():
+                _before_first_write(self.folder)
+                self.folder.mkdir(parents=True, exist_ok=True)
+                name = f"{os.getpid()}-{os.urandom(4).hex()}.bin"
+                self._writer = (self.folder / name).open("ab", buffering=0)
+                self._writer_pid = os.getpid()
+            self._writer.write(_RECORD.pack(digest, len(data)) + data)
+            end = self._writer.tell()
+        except OSError:
+            return
+        self._listed()[digest] = (Path(self._writer.name), end - len(data), len(data))
+
+
+def read(where: tuple[Path, int, int], start: int = 0, length: int | None = None) -> bytes:
+    """Bytes of an entry (from `start`, `length` of them); OSError when the pack no longer
+    holds them."""
+    path, offset, size = where
+    want = size - start if length is None else length
+    with path.open("rb") as handle:
+        handle.seek(offset + start)
+        data = handle.read(want)
+    if len(data) != want:
+        raise OSError(f"{path}: cut short")
+    return data
+
+
+_PACKS: dict[Path, Pack] = {}
+
+
+def pack(folder: Path) -> Pack:
+    """The one Pack of a folder in this process."""
+    found = _PACKS.get(folder)
+    if found is None:
+        found = _PACKS[folder] = Pack(folder)
+    return found
+
+
+def _key(path: str, blob: str) -> bytes:
+    return key_digest(path, blob)
 
 
 # Entries are marshalled plain tuples: several times faster to write and read than pickled
@@ -138,7 +240,8 @@ def load(root: Path | None, path: str, blob: str) -> Chapter | None:
     if root is None:
         return None
     try:
-        chapter = _decode(_entry(root, path, blob).read_bytes())
+        data = pack(root).get(_key(path, blob))
+        chapter = _decode(data) if data is not None else None
     except Exception:  # a missing or damaged entry is parsed again
         return None
     if chapter is not None and chapter.path == path and chapter.blob == blob:
@@ -173,7 +276,7 @@ class LazyChapter(Chapter):
     blocks = _Deferred()  # type: ignore[assignment]
 
     @classmethod
-    def of(cls, head: dict[str, Any], entry: Path,
+    def of(cls, head: dict[str, Any], entry: tuple[Path, int, int],
            parse: Callable[[], Chapter]) -> LazyChapter:
         chapter = object.__new__(cls)
         state = chapter.__dict__
@@ -185,7 +288,7 @@ class LazyChapter(Chapter):
     def _fill(self) -> None:
         state = self.__dict__
         try:
-            state.update(_rest(state["_entry"].read_bytes()))
+            state.update(_rest(read(state["_entry"])))
         except Exception:  # the entry went (pruned, damaged): parse the file
             parsed = state["_parse"]()
             state["body"], state["blocks"] = parsed.body, parsed.blocks
@@ -210,59 +313,35 @@ def load_lazy(root: Path | None, path: str, blob: str,
     """The chapter from its entry, its body and blocks read when first used; None when
     there is no readable entry. `parse` makes the chapter from the file if the entry is gone
     by the time the body is wanted."""
-    if root is None or not _present(root):
+    if root is None:
         return None
-    entry = _entry(root, path, blob)
+    entry = pack(root).find(_key(path, blob))
+    if entry is None:
+        return None
     try:
-        with entry.open("rb") as handle:
-            (size,) = _LENGTH.unpack(handle.read(_LENGTH.size))
-            head = _head(handle.read(size))
-    except Exception:  # a missing or damaged entry is parsed again
+        (size,) = _LENGTH.unpack(read(entry, 0, _LENGTH.size))
+        head = _head(read(entry, _LENGTH.size, size))
+    except Exception:  # a damaged entry is parsed again
         return None
     if head is None or head.get("path") != path or head.get("blob") != blob:
         return None
     return LazyChapter.of(head, entry, parse)
 
 
-_stored = 0
-
-
 def store(root: Path | None, chapter: Chapter) -> None:
-    write(root, _entry(root, chapter.path, chapter.blob) if root else None,
-          lambda: _encode(chapter))
+    if root is not None:
+        pack(root).add(_key(chapter.path, chapter.blob), _encode(chapter))
 
 
-def write(root: Path | None, target: Path | None, data: Callable[[], bytes]) -> None:
-    """Write an entry (atomically: a reader never sees half of one)."""
-    global _stored
-    if root is None or target is None:
-        return
-    _stored += 1
-    if _stored == 1:
-        prune(root)  # once a process, and only in one that adds entries
-    temp = target.with_suffix(f".{os.getpid()}.tmp")
-    try:
-        content = data()
-        try:
-            temp.write_bytes(content)
-        except FileNotFoundError:  # a new folder (looked for only then: slow on some disks)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            temp.write_bytes(content)
-        os.replace(temp, target)
-        _PRESENT[root] = True
-    except OSError:
-        return  # a read-only repository still works, only slower
+_PRUNED: set[Path] = set()
 
 
-_PRESENT: dict[Path, bool] = {}
-
-
-def _present(root: Path) -> bool:
-    """Whether the cache folder existed when this process first looked: a first run, which
-    finds nothing, does not look for each entry in turn."""
-    if root not in _PRESENT:
-        _PRESENT[root] = root.is_dir()
-    return _PRESENT[root]
+def _before_first_write(folder: Path) -> None:
+    """Prune once a process, and only in one that adds entries."""
+    root = folder.parent if folder.name == "changes" else folder
+    if root not in _PRUNED:
+        _PRUNED.add(root)
+        prune(root)
 
 
 def prune(root: Path | None, limit: int = ENTRY_LIMIT) -> None:
@@ -277,10 +356,12 @@ def prune(root: Path | None, limit: int = ENTRY_LIMIT) -> None:
                         stale.unlink()
         if not root.is_dir():
             return
-        entries = list(root.rglob("*.bin"))
-        if len(entries) > limit:
-            entries.sort(key=lambda p: p.stat().st_mtime)
-            for old in entries[: len(entries) - limit]:
+        entries = sorted(((p.stat(), p) for p in root.rglob("*.bin")),
+                         key=lambda e: e[0].st_mtime, reverse=True)
+        total = 0
+        for count, (stat, old) in enumerate(entries):
+            total += stat.st_size
+            if count >= limit or total > SIZE_LIMIT:
                 old.unlink()
     except OSError:
         return
