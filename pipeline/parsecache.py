@@ -183,9 +183,11 @@ _LENGTH = struct.Struct("<I")
 
 
 def block_row(block: Block) -> dict[str, Any]:
-    """A block as plain values (its links as pairs), for marshal."""
-    row = dict(block.__dict__)
+    """A block as plain values (its links as pairs), for marshal: the block's own field dict
+    when it has no links (only read, never changed), else a copy."""
+    row = block.__dict__
     if row["links"]:
+        row = dict(row)
         row["links"] = tuple((lk.text, lk.url) for lk in row["links"])
     return row
 
