@@ -320,9 +320,14 @@ def load_lazy(root: Path | None, path: str, blob: str,
     entry = pack(root).find(_key(path, blob))
     if entry is None:
         return None
+    pack_path, offset, length = entry
     try:
-        (size,) = _LENGTH.unpack(read(entry, 0, _LENGTH.size))
-        head = _head(read(entry, _LENGTH.size, size))
+        with pack_path.open("rb") as handle:  # one open: this runs for every chapter
+            handle.seek(offset)
+            (size,) = _LENGTH.unpack(handle.read(_LENGTH.size))
+            if _LENGTH.size + size > length:
+                return None
+            head = _head(handle.read(size))
     except Exception:  # a damaged entry is parsed again
         return None
     if head is None or head.get("path") != path or head.get("blob") != blob:
