@@ -356,7 +356,10 @@ def prune(root: Path | None, limit: int = ENTRY_LIMIT) -> None:
     if root is None or not root.parent.is_dir():
         return
     try:
-        for other in root.parent.iterdir():
+        # Older parsers' caches are the sibling folders of ours, but only inside the folder
+        # this module names: a cache placed anywhere else never touches its neighbours.
+        siblings = root.parent.iterdir() if root.parent.name == _FOLDER else ()
+        for other in siblings:
             if other != root and other.is_dir():
                 for stale in other.rglob("*"):
                     if stale.is_file():

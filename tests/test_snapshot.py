@@ -154,8 +154,8 @@ def test_cached_chapter_equals_parsed_chapter(tmp_path: Path) -> None:
 
 
 def test_prune_keeps_the_newest_entries(tmp_path: Path) -> None:
-    root = tmp_path / parsecache.fingerprint()
-    stale = tmp_path / "oldparser" / "aa" / "x.bin"
+    root = tmp_path / "editorial-cache" / parsecache.fingerprint()
+    stale = tmp_path / "editorial-cache" / "oldparser" / "aa" / "x.bin"
     stale.parent.mkdir(parents=True)
     stale.write_bytes(b"x")
     for k in range(5):
@@ -166,3 +166,14 @@ def test_prune_keeps_the_newest_entries(tmp_path: Path) -> None:
     parsecache.prune(root, limit=2)
     assert sorted(p.name for p in root.rglob("*.bin")) == ["3.bin", "4.bin"]
     assert not stale.exists()
+
+
+def test_prune_never_touches_folders_outside_the_cache(tmp_path: Path) -> None:
+    """A cache kept somewhere else leaves its neighbours alone: nothing a user wrote is lost."""
+    neighbour = tmp_path / "someones-work" / "notes.txt"
+    neighbour.parent.mkdir()
+    neighbour.write_text("keep me")
+    root = tmp_path / parsecache.fingerprint()
+    root.mkdir()
+    parsecache.prune(root, limit=2)
+    assert neighbour.read_text() == "keep me"
