@@ -89,10 +89,15 @@ def run(manual: Path) -> None:
                                   ("git diff --word-diff", git_run)):
         ratio = wall / git_run[0] if git_run[0] else float("inf")
         print(f"{name:34} {wall:7.2f}s {cpu:7.2f}s {ratio:7.1f} {mb:7.1f}MB")
-    ratio = warm[0] / git_run[0] if git_run[0] else float("inf")
     peak = max(cold[2], parsed[2], warm[2])
-    print(f"target: ratio at most {TARGET_RATIO:g} "
-          f"({'ok' if ratio <= TARGET_RATIO else 'not met'}: warm {ratio:.1f}, "
-          f"parse cache {parsed[0] / git_run[0]:.1f}, cold {cold[0] / git_run[0]:.1f}); "
-          f"peak memory at most {TARGET_MB:g} MB ({'ok' if peak <= TARGET_MB else 'not met'}: "
-          f"{peak:.0f} MB)")
+
+    def verdict(name: str, wall: float) -> str:
+        ratio = wall / git_run[0] if git_run[0] else float("inf")
+        return f"{name} {ratio:.1f} {'met' if ratio <= TARGET_RATIO else 'NOT met'}"
+
+    # Each case judged on its own: a first run on a manual is cold, so "warm" alone would
+    # flatter the tool.
+    print(f"target: ratio at most {TARGET_RATIO:g}: {verdict('cold', cold[0])}; "
+          f"{verdict('parse cache', parsed[0])}; {verdict('warm', warm[0])}. "
+          f"Peak memory at most {TARGET_MB:g} MB: "
+          f"{'met' if peak <= TARGET_MB else 'NOT met'} ({peak:.0f} MB)")
