@@ -28,7 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipeline import gitio
+from pipeline import __version__, gitio
 from pipeline.corrections import trail
 from pipeline.errors import ProblemsFound, RefError, ReleaseError
 from pipeline.history import Reader
@@ -39,6 +39,7 @@ from pipeline.publish import MANIFEST, PUBLISHED_DIR, render_outputs, write_file
 from pipeline.releases import RELEASE_FILE, load_release, release_dir
 
 Progress = Callable[[str], None]
+GENERATOR = f"editorial {__version__}"  # as publish writes it into MANIFEST.json
 
 
 @dataclass(frozen=True)
@@ -129,8 +130,13 @@ def verify_release(manual: Manual, record: Release,
     if rendered_from is not None:
         label = tag if tagged else "its source commit"
         progress(f"Rendering release {record.id} again from {label} ({_short(rendered_from)})")
-        problems += _rerender_problems(manual, record.id, rendered_from,
-                                       list(manifest.get("formats") or ()), expected)
+        rerendered = _rerender_problems(manual, record.id, rendered_from,
+                                        list(manifest.get("formats") or ()), expected)
+        generator = manifest.get("generator")
+        if rerendered and generator and generator != GENERATOR:
+            notes.append(f"published by {generator}, rendered again by {GENERATOR}: the "
+                         "differences may come from the tool, not from the text")
+        problems += rerendered
     notes += _corrections(manual, record.id)
     return Verified(record.id, tag, source or "", tagged, len(expected), tuple(problems),
                     tuple(notes))

@@ -177,3 +177,24 @@ def test_history_and_verify_of_releases_adopted_by_import_history(manual: Manual
         ("New text.", "2020-07", ""), ("Kept text.", "2020-01", "first published")]
     assert manual.run("show", "A1", "--at", "2020-03-01").stdout.endswith(
         "Old text.\n\nKept text.\n")
+
+
+def test_verify_says_when_an_older_tool_made_the_outputs(manual: ManualRepo) -> None:
+    """Outputs that no longer render the same, published by another version of the tool: the
+    mismatch stands, and the reader is told where it may come from."""
+    import hashlib
+
+    build_published(manual)
+    folder = manual.root / "releases/2023-09/published"
+    page = folder / "bulletin.html"
+    page.write_bytes(page.read_bytes().replace(b"<body", b"<body ", 1))
+    listing = json.loads((folder / "MANIFEST.json").read_text())
+    listing["files"]["bulletin.html"] = hashlib.sha256(page.read_bytes()).hexdigest()
+    listing["generator"] = "editorial 0.0.1"
+    (folder / "MANIFEST.json").write_text(json.dumps(listing, indent=2) + "\n")
+    result = manual.run("verify", "2023-09")
+    assert result.exit_code == 1
+    assert result.stdout.splitlines()[1:] == [
+        "  bulletin.html: rendered again from the tagged source, it differs from MANIFEST.json",
+        "  Note: published by editorial 0.0.1, rendered again by editorial 0.1.0: the "
+        "differences may come from the tool, not from the text"]
