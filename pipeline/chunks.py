@@ -36,12 +36,19 @@ _MEMO: dict[str, tuple[Block, ...]] = {}
 _MEMO_LIMIT = 200_000
 
 
-def pieces(lines: list[str]) -> list[int]:
-    """Start lines of the pieces the body can be cut into (always starting with 0)."""
+def pieces(lines: list[str]) -> list[int] | None:
+    """Start lines of the pieces the body can be cut into (always starting with 0), or None
+    when a cheap scan cannot tell where fences run (then the body is parsed whole)."""
     starts = [0]
     fence: str | None = None
     html_end: re.Pattern[str] | None = None
+    # After a line opening with '<' that is none of the HTML blocks above, what follows up to
+    # the next blank line may be an HTML block of CommonMark type 6 or 7 (where a fence is not
+    # a fence) or a paragraph (where it is): which one takes a real parser to say.
+    html_loose = False
     for k, line in enumerate(lines):
+        if html_loose and not line.strip():
+            html_loose = False
         if fence is not None:
             stripped = line.strip()
             if stripped.startswith(fence) and set(stripped) == {fence[0]}:
@@ -59,14 +66,20 @@ def pieces(lines: list[str]) -> list[int]:
             continue  # neither a fence nor an HTML block opens here (most lines)
         match = _FENCE.match(line)
         if match:
+            if html_loose:
+                return None
             fence = match.group(1)
             continue
         for opener, closer in _HTML_OPEN:
             if opener.match(line):
                 rest = line[opener.match(line).end():]  # type: ignore[union-attr]
                 if not closer.search(rest):
+                    if html_loose:
+                        return None
                     html_end = closer
                 break
+        else:
+            html_loose = html_loose or lead == "<"
     return starts
 
 
@@ -78,7 +91,7 @@ def parse_pieces(body: str, line_offset: int,
         return parse(body, line_offset)
     lines = body.split("\n")
     starts = pieces(lines)
-    if len(starts) == 1:
+    if starts is None or len(starts) == 1:
         return parse(body, line_offset)
     out: list[Block] = []
     section = ""

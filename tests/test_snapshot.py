@@ -67,7 +67,7 @@ PIECES = st.sampled_from([
     "1. numbered item", "  indented continuation", "```", "~~~", "code line", "<!-- open",
     "close -->", "<pre>", "</pre>", "| a | b |", "|---|---|", "| 1 | 2 |", "> quote",
     "4.21 Numbered paragraph.", "[ref]: https://example.org", "See [ref].", "Title", "====",
-    "---", "* star item", "", "", ""])
+    "---", "* star item", "<div>", "</div>", "<span>inline</span> text", "", "", ""])
 
 
 def _clear_memos() -> None:
@@ -78,6 +78,15 @@ def _clear_memos() -> None:
 def test_piecewise_parse_equals_whole_parse_on_tricky_markdown() -> None:
     assert chunks.parse_pieces(TRICKY, 7, parse_blocks) == parse_blocks(TRICKY, 7)
     assert len(chunks.pieces(TRICKY.split("\n"))) > 5
+
+
+def test_a_fence_after_a_closing_tag_is_left_to_the_parser() -> None:
+    """Found by the property test below: '</pre>' opens an HTML block (CommonMark type 7) that
+    swallows the fence under it, so the second fence opens a block running to the end."""
+    body = "</pre>\n```\n\n```\n\nPlain paragraph text."
+    chunks._MEMO.clear()
+    assert chunks.pieces(body.split("\n")) is None
+    assert chunks.parse_pieces(body, 3, parse_blocks) == parse_blocks(body, 3)
 
 
 @settings(max_examples=150, deadline=None)
