@@ -18,6 +18,9 @@ from git.exc import BadName, GitCommandError, InvalidGitRepositoryError, NoSuchP
 
 from pipeline.errors import EditorialError, RefError
 
+# Other modules name a repository by this alias, so that only this module imports git.
+Repo = git.Repo
+
 
 @dataclass(frozen=True)
 class FileBlob:

@@ -20,13 +20,12 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 
-import git
-
 from pipeline import gitio
 from pipeline.chapters import CHAPTER_ID, decode, parse_chapter
 from pipeline.config import Config
 from pipeline.convert import IMPORT_READERS
 from pipeline.errors import ChapterError, EditorialError, ImportError_
+from pipeline.gitio import Repo
 from pipeline.importer import (
     Draft,
     identify,
@@ -290,7 +289,7 @@ def _unused(c: _Candidate, taken: dict[str, _Candidate]) -> str:
 
 # --- into the repository --------------------------------------------------------------------
 
-def _refuse_to_start(config: Config, repo: git.Repo, versions: list[Version]) -> str | None:
+def _refuse_to_start(config: Config, repo: Repo, versions: list[Version]) -> str | None:
     """The base release of the first version; EditorialError when the manual cannot take
     this history."""
     root = str(config.root)
@@ -324,7 +323,7 @@ def _refuse_to_start(config: Config, repo: git.Repo, versions: list[Version]) ->
     return published[-1].id if published else None
 
 
-def _setup_files(config: Config, repo: git.Repo) -> list[str]:
+def _setup_files(config: Config, repo: Repo) -> list[str]:
     """What the first commit of a manual that has none takes besides the first version:
     everything staged (which syncing to that commit would otherwise drop), and what `init`
     made. Other untracked files are left alone, untracked."""
@@ -335,7 +334,7 @@ def _setup_files(config: Config, repo: git.Repo) -> list[str]:
                          and PurePosixPath(p).name.startswith("."))]
 
 
-def import_history(config: Config, repo: git.Repo, sources: list[Path],
+def import_history(config: Config, repo: Repo, sources: list[Path],
                    part: str | None = None, split: bool = False,
                    progress: Progress = lambda _: None) -> list[Adopted]:
     """Adopt every version, oldest first; see the module's docstring."""
@@ -353,7 +352,7 @@ def import_history(config: Config, repo: git.Repo, sources: list[Path],
         return _commit_all(config, repo, prepared, base, work, progress)
 
 
-def _commit_all(config: Config, repo: git.Repo, prepared: list[_Prepared], base: str | None,
+def _commit_all(config: Config, repo: Repo, prepared: list[_Prepared], base: str | None,
                 work: Path, progress: Progress) -> list[Adopted]:
     branch = gitio.current_branch(repo)
     head = gitio.head_commit(repo)

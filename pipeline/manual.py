@@ -6,13 +6,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import git
-
 from pipeline import diffcache, gitio
 from pipeline.changes import detect_changes
 from pipeline.config import CONFIG_NAME, Config, default_config_text, find_root, load_config
 from pipeline.errors import EditorialError
 from pipeline.fsutil import atomic_write
+from pipeline.gitio import Repo
 from pipeline.models import Change, Release, Snapshot
 from pipeline.releases import base_commit, open_release, resolve_ref
 from pipeline.snapshot import read_snapshot
@@ -23,7 +22,7 @@ WORKTREE = "WORKTREE"  # how the working tree is named in reports
 @dataclass(frozen=True)
 class Manual:
     config: Config
-    repo: git.Repo
+    repo: Repo
 
     @property
     def root(self) -> Path:

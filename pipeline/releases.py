@@ -8,13 +8,13 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-import git
 import tomlkit
 
 from pipeline import gitio
 from pipeline.config import Config
 from pipeline.errors import RefError, ReleaseError
 from pipeline.fsutil import atomic_write
+from pipeline.gitio import Repo
 from pipeline.models import Approval, Release
 
 RELEASE_FILE = "release.toml"
@@ -151,7 +151,7 @@ def _set_or_drop(doc: Any, key: str, value: str | None) -> None:
 
 def start_release(config: Config, release_id: str, title: str | None = None,
                   date: str | None = None, base: str | None = None,
-                  repo: git.Repo | None = None) -> Release:
+                  repo: Repo | None = None) -> Release:
     validate_release_id(release_id)
     path = release_file(config, release_id)
     if path.exists():
@@ -177,7 +177,7 @@ def default_title(date: str) -> str:
     return dt.date.fromisoformat(date).strftime("%B %Y")
 
 
-def base_commit(config: Config, repo: git.Repo, base: str) -> str:
+def base_commit(config: Config, repo: Repo, base: str) -> str:
     """The commit a release's base names: a release id (its recorded source commit, else its
     tag) or any git ref."""
     if _ID.match(base) and release_file(config, base).is_file():
@@ -192,6 +192,6 @@ def base_commit(config: Config, repo: git.Repo, base: str) -> str:
     return gitio.resolve(repo, base)
 
 
-def resolve_ref(config: Config, repo: git.Repo, ref: str) -> str:
+def resolve_ref(config: Config, repo: Repo, ref: str) -> str:
     """A command-line ref: a release id first, then anything git knows."""
     return base_commit(config, repo, ref)

@@ -8,13 +8,12 @@ from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
-import git
-
 from pipeline import gitio, parsecache
 from pipeline.chapters import parse_chapter
 from pipeline.config import Config
 from pipeline.errors import ChapterError
 from pipeline.gcpause import without_gc
+from pipeline.gitio import Repo
 from pipeline.models import Chapter, Snapshot
 
 CHAPTER_SUFFIXES = (".md", ".markdown")
@@ -56,7 +55,7 @@ def _remember(chapter: Chapter) -> None:
 
 
 @without_gc
-def read_snapshot(config: Config, repo: git.Repo | None, ref: str | None) -> Snapshot:
+def read_snapshot(config: Config, repo: Repo | None, ref: str | None) -> Snapshot:
     """The manual at `ref` (a tag, branch or commit), or in the working tree when ref is None.
     At a ref, a file's bytes are read only when its parse is not already known."""
     disk = parsecache.folder(repo.git_dir) if repo is not None else None
@@ -87,7 +86,7 @@ def read_snapshot(config: Config, repo: git.Repo | None, ref: str | None) -> Sna
     return Snapshot(ref=ref, commit=commit, chapters=tuple(sort_chapters(config, chapters)))
 
 
-def _parse_blob(repo: git.Repo, path: str, blob: str) -> Chapter:
+def _parse_blob(repo: Repo, path: str, blob: str) -> Chapter:
     return parse_chapter(path, gitio.blob_bytes(repo, blob), blob)
 
 
