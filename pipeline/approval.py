@@ -60,7 +60,25 @@ def _same_person(a: str, b: str) -> bool:
 
 
 def utc_now() -> str:
-    return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    return _iso(dt.datetime.now(dt.UTC))
+
+
+def _iso(moment: dt.datetime) -> str:
+    return moment.replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def sign_off_time(text: str) -> str:
+    """A sign-off given earlier (at a board meeting) as the approval records it: a date
+    (YYYY-MM-DD, taken as midnight UTC) or an ISO 8601 time; never in the future."""
+    try:
+        moment = dt.datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise ReleaseError(f"invalid time '{text}' (use YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ)"
+                           ) from None
+    moment = moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)
+    if moment > dt.datetime.now(dt.UTC):
+        raise ReleaseError(f"'{text}' is in the future: an approval records a sign-off given")
+    return _iso(moment)
 
 
 def approve(manual: Manual, release: Release, by: str, role: str = "",

@@ -176,7 +176,9 @@ def replay(manual: Path, sample: SampleRelease, first: bool) -> None:
     with _git_as_board(f"{sample.date}T12:00:00+00:00"):
         gitio.commit_paths(repo, ["releases"], f"Editors' notes for {sample.title}")
         editorial(manual, "check")
-        editorial(manual, "approve", "--by", APPROVER[0], "--role", APPROVER[1])
+        # The board signed each release off on its date, as its commits say.
+        editorial(manual, "approve", "--by", APPROVER[0], "--role", APPROVER[1],
+                  "--at", f"{sample.date}T12:00:00Z")
         gitio.commit_paths(repo, ["releases"], f"{sample.title} approved by {APPROVER[0]}")
         editorial(manual, "publish")
 

@@ -151,3 +151,23 @@ def test_approve_an_unknown_or_published_release(ready: ManualRepo) -> None:
     result = ready.run("approve", "--by", "X", "--release", RELEASE)
     assert result.exit_code == 2
     assert result.output == f"Error: {RELEASE_FILE}: release {RELEASE} is already published\n"
+
+
+def test_a_sign_off_given_at_a_meeting_is_recorded_at_its_time(ready: ManualRepo) -> None:
+    result = ready.run("approve", "--by", "Amira Okafor", "--at", "2023-09-20")
+    assert result.exit_code == 0, result.output
+    assert recorded(ready)[0]["at"] == "2023-09-20T00:00:00Z"
+    other = ready.run("approve", "--by", "Ben Hale", "--at", "2023-09-21T15:30:00+01:00")
+    assert other.exit_code == 0, other.output
+    assert recorded(ready)[1]["at"] == "2023-09-21T14:30:00Z"
+
+
+def test_a_sign_off_time_must_be_a_time_and_not_in_the_future(ready: ManualRepo) -> None:
+    before = read(ready, RELEASE_FILE)
+    bad = ready.run("approve", "--by", "Amira Okafor", "--at", "next Tuesday")
+    assert (bad.exit_code, bad.output) == (
+        2, "Error: invalid time 'next Tuesday' (use YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ)\n")
+    future = ready.run("approve", "--by", "Amira Okafor", "--at", "2999-01-01")
+    assert (future.exit_code, future.output) == (
+        2, "Error: '2999-01-01' is in the future: an approval records a sign-off given\n")
+    assert read(ready, RELEASE_FILE) == before

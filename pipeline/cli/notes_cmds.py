@@ -295,13 +295,17 @@ def check(state: State, release_id: str | None, as_json: bool) -> None:
 @cli.command()
 @click.option("--by", "by", required=True, metavar="NAME", help="Who signs the release off.")
 @click.option("--role", default="", metavar="ROLE", help="Their role, such as Chair.")
+@click.option("--at", "at", metavar="WHEN",
+              help="When the sign-off was given, if earlier (a board meeting): YYYY-MM-DD or "
+                   "an ISO time; default now.")
 @release_option
 @pass_state
-def approve(state: State, by: str, role: str, release_id: str | None) -> None:
+def approve(state: State, by: str, role: str, at: str | None, release_id: str | None) -> None:
     """Record a sign-off of the release as it stands (refused while check fails)."""
     m = state.manual
     release = find_release(m, release_id)
-    saved, approval, previous = approvals.approve(m, release, by, role)
+    when = approvals.sign_off_time(at) if at is not None else None
+    saved, approval, previous = approvals.approve(m, release, by, role, at=when)
     role_text = f" ({approval.role})" if approval.role else ""
     click.echo(f"Approved release {saved.id} by {approval.by}{role_text} at {approval.at}, "
                f"tree {approval.tree[:12]}")
