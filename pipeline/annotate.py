@@ -17,7 +17,7 @@ from ruamel.yaml.comments import CommentedSeq
 from pipeline.errors import NotesError, ReleaseError
 from pipeline.manual import ChangeSet, Manual, release_changes
 from pipeline.merge import MergedEntry, MergeResult, anchors_for, chapter_of, merge
-from pipeline.models import Change, Entry, Release, Segment
+from pipeline.models import Change, Entry, Release
 from pipeline.notes import (
     SIGNIFICANCE,
     NotesFile,
@@ -31,7 +31,7 @@ from pipeline.notes import (
     update_entry,
 )
 from pipeline.releases import load_release, open_release
-from pipeline.report import describe, redline_text
+from pipeline.report import change_lines
 from pipeline.suggest import Suggestion, suggest
 
 
@@ -277,16 +277,7 @@ def change_heading(change: Change, number: int, total: int) -> str:
 
 def change_body(change: Change) -> list[str]:
     """The redline, as `diff` shows it."""
-    if change.redline:
-        return ["  " + redline_text(change.redline)]
-    if change.kind == "term.swept":
-        return ["  " + describe(change)]
-    lines = []
-    if change.old is not None:
-        lines.append("  " + redline_text([Segment("delete", change.old)]))
-    if change.new is not None:
-        lines.append("  " + redline_text([Segment("insert", change.new)]))
-    return lines
+    return change_lines(change)
 
 
 def suggestion_lines(s: Suggestion) -> list[str]:

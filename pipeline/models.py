@@ -6,7 +6,7 @@ editors write in the notes; Release is a release record. JSON shapes are given b
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -112,6 +112,14 @@ class Segment:
     text: str
 
 
+def redline_markup(segments: Iterable[Segment], deleted: str = "[-{}-]",
+                   inserted: str = "{{+{}+}}") -> str:
+    """A redline as text, each deleted and inserted run put into its template."""
+    return "".join(s.text if s.op == "equal" else
+                   (deleted if s.op == "delete" else inserted).format(s.text)
+                   for s in segments)
+
+
 @dataclass(frozen=True)
 class Place:
     """Where a manual-wide change (a term sweep) happened."""
@@ -145,15 +153,7 @@ class Change:
 
     def redline_text(self) -> str:
         """`[-deleted-]{+inserted+}` form."""
-        out = []
-        for s in self.redline:
-            if s.op == "equal":
-                out.append(s.text)
-            elif s.op == "delete":
-                out.append(f"[-{s.text}-]")
-            else:
-                out.append(f"{{+{s.text}+}}")
-        return "".join(out)
+        return redline_markup(self.redline)
 
     def to_json(self) -> dict[str, Any]:
         d: dict[str, Any] = {

@@ -7,22 +7,16 @@ from collections.abc import Iterable
 
 from pipeline.config import Config
 from pipeline.manual import ChangeSet
-from pipeline.models import Change, Segment
+from pipeline.models import Change, Segment, redline_markup
 
 _RED, _GREEN, _BOLD, _RESET = "\x1b[31m", "\x1b[32m", "\x1b[1m", "\x1b[0m"
 
 
 def redline_text(segments: Iterable[Segment], color: bool = False) -> str:
     """`[-deleted-]{+inserted+}`; coloured red and green for a terminal."""
-    out = []
-    for s in segments:
-        if s.op == "equal":
-            out.append(s.text)
-        elif s.op == "delete":
-            out.append(f"{_RED}[-{s.text}-]{_RESET}" if color else f"[-{s.text}-]")
-        else:
-            out.append(f"{_GREEN}{{+{s.text}+}}{_RESET}" if color else f"{{+{s.text}+}}")
-    return "".join(out)
+    if not color:
+        return redline_markup(segments)
+    return redline_markup(segments, f"{_RED}[-{{}}-]{_RESET}", f"{_GREEN}{{{{+{{}}+}}}}{_RESET}")
 
 
 def redline_html(segments: Iterable[Segment]) -> str:
@@ -110,6 +104,17 @@ def summary_text(config: Config, change_set: ChangeSet) -> str:
     return "\n".join(lines)
 
 
+def change_lines(change: Change, color: bool = False) -> list[str]:
+    """What changed, indented: the redline, a sweep's phrases, or the old and new text."""
+    if change.redline:
+        return ["  " + redline_text(change.redline, color)]
+    if change.kind == "term.swept":
+        return ["  " + describe(change)]
+    runs = [Segment("delete", change.old) if change.old is not None else None,
+            Segment("insert", change.new) if change.new is not None else None]
+    return ["  " + redline_text([run], color) for run in runs if run is not None]
+
+
 def diff_text(config: Config, change_set: ChangeSet, color: bool = False) -> str:
     lines = [f"{_BOLD if color else ''}diff {change_set.from_ref} {change_set.to_ref}"
              f"{_RESET if color else ''}"]
@@ -122,17 +127,10 @@ def diff_text(config: Config, change_set: ChangeSet, color: bool = False) -> str
                 lines.append(f"{change.kind} at {change.location} [{change.id}]")
                 if change.kind == "paragraph.moved":
                     lines.append(f"  moved from {moved_from(change)}")
-                if change.redline:
-                    lines.append("  " + redline_text(change.redline, color))
-                elif change.kind == "term.swept":
-                    lines.append("  " + describe(change))
-                elif change.kind == "paragraph.moved":
+                if change.kind == "paragraph.moved" and not change.redline:
                     lines.append(f"  {change.new}")
                 else:
-                    if change.old is not None:
-                        lines.append("  " + redline_text([Segment("delete", change.old)], color))
-                    if change.new is not None:
-                        lines.append("  " + redline_text([Segment("insert", change.new)], color))
+                    lines.extend(change_lines(change, color))
                 if change.chapter is None:  # a sweep of terms or of front matter
                     lines.extend(f"  - {p.chapter}, {p.location}" for p in change.places)
     return "\n".join(lines)
