@@ -53,6 +53,7 @@ PREVIEW_DIR = "_preview"
 PREVIEW_MARKER = ".editorial-render"  # marks a folder `render` may replace
 PUBLISHED_DIR = "published"
 MANIFEST = "MANIFEST.json"
+GENERATOR = f"editorial {__version__}"  # which tool made the outputs (MANIFEST.json)
 TEMP_PREFIX = ".published-"  # temp folders beside published/: ours, by name
 
 Progress = Callable[[str], None]
@@ -218,7 +219,7 @@ def manifest(manual: Manual, release: Release, source: str, formats: Sequence[st
         "approvals": [{"by": a.by, "role": a.role, "at": a.at, "tree": a.tree}
                       for a in release.approvals],
         "formats": list(formats),
-        "generator": f"editorial {__version__}",
+        "generator": GENERATOR,
         "files": {name: hashlib.sha256(data).hexdigest() for name, data in sorted(files.items())},
     }
     return (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode("utf-8")

@@ -28,18 +28,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipeline import __version__, gitio
+from pipeline import gitio
 from pipeline.corrections import trail
 from pipeline.errors import ProblemsFound, RefError, ReleaseError
 from pipeline.history import Reader
 from pipeline.manual import Manual
 from pipeline.models import Release
 from pipeline.notes import load_entries
-from pipeline.publish import MANIFEST, PUBLISHED_DIR, render_outputs, write_files
+from pipeline.publish import GENERATOR, MANIFEST, PUBLISHED_DIR, render_outputs, write_files
 from pipeline.releases import RELEASE_FILE, load_release, release_dir
 
 Progress = Callable[[str], None]
-GENERATOR = f"editorial {__version__}"  # as publish writes it into MANIFEST.json
 
 
 @dataclass(frozen=True)
