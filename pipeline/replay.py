@@ -37,6 +37,9 @@ KEEP = 200  # answers kept per repository; the oldest go first
 RACY_NS = 2_000_000_000  # what changed this recently is not trusted (see the docstring)
 # The environment a command's output may depend on: colours, encodings, git's own settings.
 _ENV_PREFIXES = ("EDITORIAL_", "GIT_", "LC_", "PYTHON")
+# Refs kept as files at the top of the git folder, any of which a command line may name.
+_GIT_HEADS = ("HEAD", "FETCH_HEAD", "ORIG_HEAD", "MERGE_HEAD", "CHERRY_PICK_HEAD",
+              "REVERT_HEAD", "REBASE_HEAD", "BISECT_HEAD", "AUTO_MERGE")
 _ENV_NAMES = ("NO_COLOR", "FORCE_COLOR", "CLICOLOR", "TERM", "LANG", "TZ", "HOME",
               "XDG_CONFIG_HOME")
 
@@ -67,6 +70,8 @@ def plan(argv: list[str], cwd: str, env: dict[str, str], ttys: tuple[bool, bool]
         args = args[2:]
     if not args or args[0] not in COMMANDS:
         return None
+    if any("@{" in arg for arg in args):
+        return None  # a reflog ref ("main@{yesterday}") can name another commit tomorrow
     root = _manual_root(os.path.realpath(start), explicit)
     if root is None:
         return None
@@ -130,10 +135,11 @@ def watched_paths(plan_: Plan, manual_folders: Iterable[str], code_folders: Iter
     xdg = os.environ.get("XDG_CONFIG_HOME") or os.path.join(home, ".config")
     walked = [os.path.join(plan_.root, "editorial.toml"),
               os.path.join(plan_.root, ".gitattributes"), *manual_folders,
-              os.path.join(git, "HEAD"), os.path.join(git, "packed-refs"),
+              *(os.path.join(git, name) for name in _GIT_HEADS), os.path.join(git, "packed-refs"),
               os.path.join(git, "config"), os.path.join(git, "refs"), os.path.join(git, "info"),
               os.path.join(git, "shallow"), os.path.join(git, "objects", "info"),
-              os.path.join(home, ".gitconfig"), os.path.join(xdg, "git"), *code_folders]
+              "/etc/gitconfig", os.path.join(home, ".gitconfig"), os.path.join(xdg, "git"),
+              *code_folders]
     # Library folders are only stat'ed: installing, removing or upgrading a package adds or
     # renames an entry in them, which changes the folder's own times.
     return [*("d" + p for p in walked), *("s" + p for p in sys.path if p)]

@@ -127,3 +127,16 @@ def test_a_kept_answer_for_another_command_line_is_never_read() -> None:
     assert (back.watched, back.stdout, back.stderr) == (answer.watched, b"out\n", b"warning\n")
     assert replay.decode("key two", data) is None  # a file name shared by two keys
     assert replay.decode("key one", data[:-1]) is None  # a damaged file
+
+
+def test_only_read_only_commands_on_fixed_refs_are_replayed(manual: ManualRepo) -> None:
+    def planned(*argv: str, **env: str) -> bool:
+        return replay.plan(list(argv), str(manual.root), env, (False, False)) is not None
+
+    assert planned("blame", "CP1") and planned("-C", ".", "log")
+    assert planned("diff", "2023-03", "2024-03") and planned("changes", "--json")
+    assert not planned("annotate", "--all")  # writes notes
+    assert not planned("publish") and not planned("check") and not planned("--version")
+    assert not planned("diff", "main@{yesterday}", "main")  # names another commit tomorrow
+    assert not planned("log", EDITORIAL_REPLAY="0") and not planned("log", EDITORIAL_CACHE="0")
+    assert replay.plan(["log"], str(manual.root.parent), {}, (False, False)) is None
