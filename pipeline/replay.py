@@ -33,7 +33,10 @@ if TYPE_CHECKING:
 
 COMMANDS = frozenset({"blame", "log", "show", "diff", "changes"})
 MAGIC = b"editorial-replay 1\n"
-KEEP = 200  # answers kept per repository; the oldest go first
+# Kept answers per repository, newest first, up to a count and a total size (a `changes
+# --json` of a large manual is megabytes); the oldest go first.
+KEEP = 200
+KEEP_BYTES = 64 * 1024 * 1024
 RACY_NS = 2_000_000_000  # what changed this recently is not trusted (see the docstring)
 # The environment a command's output may depend on: colours, encodings, git's own settings.
 _ENV_PREFIXES = ("EDITORIAL_", "GIT_", "LC_", "PYTHON")
@@ -271,13 +274,19 @@ def keep(plan_: Plan, answer: Answer, newest_ns: int, now_ns: int) -> bool:
 def _prune(folder: str) -> None:
     import contextlib
 
-    entries = [e for e in os.scandir(folder) if e.name.endswith(".out")]
-    if len(entries) <= KEEP:
-        return
-    entries.sort(key=lambda e: e.stat().st_mtime_ns)
-    for entry in entries[: len(entries) - KEEP]:
+    entries = []
+    for entry in os.scandir(folder):
         with contextlib.suppress(OSError):
-            os.unlink(entry.path)
+            if entry.name.endswith(".out"):
+                st = entry.stat()
+                entries.append((st.st_mtime_ns, st.st_size, entry.path))
+    entries.sort(reverse=True)
+    total = 0
+    for count, (_mtime, size, path) in enumerate(entries, start=1):
+        total += size
+        if count > KEEP or total > KEEP_BYTES:
+            with contextlib.suppress(OSError):
+                os.unlink(path)
 
 
 # --- Running a command with its answer kept -------------------------------------------------

@@ -9,6 +9,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from conftest import ManualRepo
 from history_fixture import build_history, chapter, cp2_text, publish
 
@@ -140,3 +141,21 @@ def test_only_read_only_commands_on_fixed_refs_are_replayed(manual: ManualRepo) 
     assert not planned("diff", "main@{yesterday}", "main")  # names another commit tomorrow
     assert not planned("log", EDITORIAL_REPLAY="0") and not planned("log", EDITORIAL_CACHE="0")
     assert replay.plan(["log"], str(manual.root.parent), {}, (False, False)) is None
+
+
+def test_kept_answers_are_bounded_in_number_and_size(tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = tmp_path / "replay"
+    long_ago = time.time_ns() + 10 * replay.RACY_NS
+    for n in range(5):
+        plan = replay.Plan(f"key {n}", str(folder / f"{n}.out"), str(tmp_path), str(tmp_path))
+        assert replay.keep(plan, replay.Answer((), b"x" * (2000 if n == 4 else 10), b""), 0,
+                           long_ago)
+        os.utime(folder / f"{n}.out", ns=(n * 10**9, n * 10**9))  # 4 is the newest
+    monkeypatch.setattr(replay, "KEEP", 3)
+    replay._prune(str(folder))
+    assert sorted(p.name for p in folder.iterdir()) == ["2.out", "3.out", "4.out"]
+    sizes = {p.name: p.stat().st_size for p in folder.iterdir()}
+    monkeypatch.setattr(replay, "KEEP_BYTES", sizes["4.out"] + sizes["3.out"])
+    replay._prune(str(folder))
+    assert sorted(p.name for p in folder.iterdir()) == ["3.out", "4.out"]
