@@ -328,11 +328,13 @@ def run_and_keep(plan_: Plan, run: Callable[[], object],
     keep its answer when it succeeded and nothing it covers changed while it ran."""
     try:
         before, newest = survey(paths())
-    except Exception:  # the command itself will report a broken manual
+        stdout, out = _teed(sys.stdout)  # type: ignore[arg-type]
+        stderr, err = _teed(sys.stderr)  # type: ignore[arg-type]
+    except Exception:
+        # A broken manual (the command reports it), or streams without bytes beneath them
+        # (no console at all): the command runs, and nothing is kept.
         run()
         return
-    stdout, out = _teed(sys.stdout)  # type: ignore[arg-type]
-    stderr, err = _teed(sys.stderr)  # type: ignore[arg-type]
     saved = sys.stdout, sys.stderr
     sys.stdout, sys.stderr = stdout, stderr
     code: object = "raised"  # anything but SystemExit(0) keeps nothing
@@ -366,3 +368,5 @@ def replay(answer: Answer) -> None:
     except BrokenPipeError:
         # The reader stopped early (`| head`): as for any command, nothing more to say.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except AttributeError:
+        pass  # no console to print to (sys.stdout is None), as click then prints nothing
