@@ -34,9 +34,12 @@ from dataclasses import replace
 from typing import Any, Protocol
 
 from pipeline.blockdiff import Piece, deleted_pieces, diff_chapter, inserted_pieces, link_only
+from pipeline.diffcache import decode_lists, encode_lists
 from pipeline.gcpause import without_gc
+from pipeline.halves import in_two
 from pipeline.models import Change, Chapter, Snapshot
 from pipeline.moves import best_pairs, find_moves
+from pipeline.parsecache import size_hint
 from pipeline.redline import counter_similarity, similarity, words
 from pipeline.renumbering import fold_renumbering
 from pipeline.sweeps import find_sweeps, metadata_sweeps
@@ -47,6 +50,8 @@ from pipeline.sweeps import find_sweeps, metadata_sweeps
 CHAPTER_THRESHOLD = 0.4
 CHAPTER_THRESHOLD_SAME_TITLE = 0.2
 TITLE_THRESHOLD = 0.6
+# Below this many bytes of chapters to compare, a second process costs more than it saves.
+FORK_MIN_SIZE = 2_000_000
 # The front-matter keys that are chapter-level changes of their own.
 _OWN_KEYS = ("id", "title", "part")
 
@@ -81,9 +86,9 @@ def detect_changes(old: Snapshot | None, new: Snapshot,
     pairs, added, removed = pair_chapters(old, new)
     order = _chapter_order(old, new)
     pieces: list[Piece] = []
-    for before, after in pairs:
+    for (before, after), body in zip(pairs, all_body_changes(pairs, memo), strict=True):
         pieces.extend(Piece(c) for c in chapter_changes(before, after))
-        pieces.extend(body_changes(before, after, memo))
+        pieces.extend(body)
     for chapter in added:
         pieces.append(Piece(Change(id="", kind="chapter.added", chapter=chapter.id,
                                    location="chapter", new=chapter.title, part=chapter.part,
@@ -103,6 +108,25 @@ def detect_changes(old: Snapshot | None, new: Snapshot,
     pieces.sort(key=lambda p: (order.get(p.change.chapter, last) if p.change.chapter else last,
                                _RANK.get(p.change.kind, 9)))
     return assign_ids([p.change for p in pieces])
+
+
+def all_body_changes(pairs: list[tuple[Chapter, Chapter]], memo: BodyMemo | None = None
+                     ) -> list[list[Piece]]:
+    """`body_changes` of every pair, those not in `memo` shared with a second process when
+    there are many (see halves.in_two): each pair is parsed and compared in one process
+    only, and only its changes come back."""
+    out: list[list[Piece] | None] = [
+        [] if before.blob and before.blob == after.blob
+        else memo.get(before.blob, after.blob) if memo is not None and before.blob
+        and after.blob else None
+        for before, after in pairs]
+    todo = [k for k, found in enumerate(out) if found is None]
+    done = in_two(lambda k: body_changes(*pairs[k], memo), todo,
+                  [size_hint(pairs[k][0]) + size_hint(pairs[k][1]) for k in todo],
+                  encode_lists, decode_lists, FORK_MIN_SIZE)
+    for k, pieces in zip(todo, done, strict=True):
+        out[k] = pieces
+    return [pieces or [] for pieces in out]
 
 
 def body_changes(before: Chapter, after: Chapter, memo: BodyMemo | None = None

@@ -69,6 +69,21 @@ def _decode(data: bytes) -> list[Piece] | None:
             for change, old, new, candidate in rows]
 
 
+def encode_lists(lists: list[list[Piece]]) -> bytes:
+    """Body changes of several pairs of chapters, as bytes (to move them between processes)."""
+    return marshal.dumps([_encode(pieces) for pieces in lists])
+
+
+def decode_lists(data: bytes) -> list[list[Piece]]:
+    out = []
+    for item in marshal.loads(data):
+        pieces = _decode(item)
+        if pieces is None:
+            raise ValueError("body changes of another layout")
+        out.append(pieces)
+    return out
+
+
 class DiffCache:
     """Body changes by (old blob, new blob), in the pack files of one folder (see
     parsecache.Pack): listed once, so looking for an entry that is not there costs nothing,

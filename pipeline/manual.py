@@ -28,12 +28,13 @@ class Manual:
     def root(self) -> Path:
         return self.config.root
 
-    def snapshot(self, ref: str | None) -> Snapshot:
-        """The manual at a release id or git ref; the working tree when ref is None."""
+    def snapshot(self, ref: str | None, defer: bool = False) -> Snapshot:
+        """The manual at a release id or git ref; the working tree when ref is None. With
+        `defer`, chapters' blocks are parsed when first used (see read_snapshot)."""
         if ref is None or ref == WORKTREE:
-            return read_snapshot(self.config, self.repo, None)
+            return read_snapshot(self.config, self.repo, None, defer)
         commit = resolve_ref(self.config, self.repo, ref)
-        snap = read_snapshot(self.config, self.repo, commit)
+        snap = read_snapshot(self.config, self.repo, commit, defer)
         return Snapshot(ref=ref, commit=snap.commit, chapters=snap.chapters)
 
 
@@ -84,8 +85,10 @@ def init_manual(folder: Path, name: str) -> Path:
 
 def compare(manual: Manual, from_ref: str | None, to_ref: str | None) -> ChangeSet:
     """Changes between two refs (release ids or git refs; None `to_ref` is the working tree)."""
-    old = manual.snapshot(from_ref) if from_ref is not None else None
-    new = manual.snapshot(to_ref)
+    # Deferred: only the chapters whose text changed are parsed, each in the process that
+    # compares it (changes.all_body_changes).
+    old = manual.snapshot(from_ref, defer=True) if from_ref is not None else None
+    new = manual.snapshot(to_ref, defer=True)
     return ChangeSet(from_ref=from_ref, to_ref=to_ref or WORKTREE, old=old, new=new,
                      changes=tuple(detect_changes(old, new,
                                                   diffcache.open_cache(manual.repo.git_dir))))

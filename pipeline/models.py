@@ -61,6 +61,23 @@ class Block:
     header: bool = False  # table rows: the header row
 
 
+_new = object.__new__
+_set = object.__setattr__
+
+
+def new_block(kind: BlockKind, text: str, source: str, line: int, level: int = 0,
+              ref: str | None = None, section: str = "", links: tuple[Link, ...] = (),
+              cells: tuple[str, ...] = (), header: bool = False) -> Block:
+    """Block(...) for the parser's own values: its fields set as they are, in one step (the
+    frozen dataclass's constructor sets them one by one, several times slower, and a manual
+    has tens of thousands of blocks)."""
+    block = _new(Block)
+    _set(block, "__dict__", {"kind": kind, "text": text, "source": source, "line": line,
+                             "level": level, "ref": ref, "section": section, "links": links,
+                             "cells": cells, "header": header})
+    return block
+
+
 @dataclass(frozen=True)
 class Chapter:
     id: str

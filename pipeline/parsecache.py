@@ -278,8 +278,10 @@ class LazyChapter(Chapter):
     blocks = _Deferred()  # type: ignore[assignment]
 
     @classmethod
-    def of(cls, head: dict[str, Any], entry: tuple[Path, int, int],
+    def of(cls, head: dict[str, Any], entry: tuple[Path, int, int] | None,
            parse: Callable[[], Chapter]) -> LazyChapter:
+        """The chapter of `head` whose body and blocks are read from `entry`, or made by
+        `parse` (when there is no entry, or it has gone)."""
         chapter = object.__new__(cls)
         state = chapter.__dict__
         state.update(head)
@@ -289,11 +291,14 @@ class LazyChapter(Chapter):
 
     def _fill(self) -> None:
         state = self.__dict__
-        try:
-            state.update(_rest(read(state["_entry"])))
-        except Exception:  # the entry went (pruned, damaged): parse the file
-            parsed = state["_parse"]()
-            state["body"], state["blocks"] = parsed.body, parsed.blocks
+        if state["_entry"] is not None:
+            try:
+                state.update(_rest(read(state["_entry"])))
+                return
+            except Exception:  # the entry went (pruned, damaged): parse the file
+                pass
+        parsed = state["_parse"]()
+        state["body"], state["blocks"] = parsed.body, parsed.blocks
 
     def plain(self) -> Chapter:
         return Chapter(**{f.name: getattr(self, f.name) for f in fields(Chapter)})
@@ -308,6 +313,16 @@ class LazyChapter(Chapter):
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (Chapter, tuple(getattr(self, f.name) for f in fields(Chapter)))
+
+
+def size_hint(chapter: Chapter) -> int:
+    """About how much text `chapter` holds, without reading a body not read yet."""
+    state = chapter.__dict__
+    body = state.get("body")
+    if body is not None:
+        return len(body)
+    entry = state.get("_entry")
+    return entry[2] if entry is not None else 1
 
 
 def load_lazy(root: Path | None, path: str, blob: str,

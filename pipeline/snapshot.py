@@ -9,7 +9,7 @@ from functools import partial
 from pathlib import Path
 
 from pipeline import gitio, parsecache
-from pipeline.chapters import parse_chapter
+from pipeline.chapters import head_blocks, parse_chapter, parse_head
 from pipeline.config import Config
 from pipeline.errors import ChapterError
 from pipeline.gcpause import without_gc
@@ -26,13 +26,31 @@ _PARSED: dict[tuple[str, str], Chapter] = {}
 _PARSED_LIMIT = 4000
 
 
-def _parse_cached(path: str, data: bytes, blob: str, disk: Path | None = None) -> Chapter:
+def _parse_cached(path: str, data: bytes, blob: str, disk: Path | None = None,
+                  defer: bool = False) -> Chapter:
     chapter = _known(path, blob, disk, lambda: parse_chapter(path, data, blob))
     if chapter is None:
-        chapter = parse_chapter(path, data, blob)
-        parsecache.store(disk, chapter)
+        if defer:
+            chapter = _deferred(path, data, blob, disk)
+        else:
+            chapter = parse_chapter(path, data, blob)
+            parsecache.store(disk, chapter)
         _remember(chapter)
     return chapter
+
+
+def _deferred(path: str, data: bytes, blob: str, disk: Path | None) -> Chapter:
+    """The chapter in `data`, checked now, its blocks parsed (and kept in the parse cache)
+    when first used: comparing two releases needs the blocks of a changed chapter only, and
+    only in the process that compares it (see changes.detect_changes)."""
+    head = parse_head(path, data, blob)
+
+    def parse() -> Chapter:
+        chapter = Chapter(**head, blocks=head_blocks(head))
+        parsecache.store(disk, chapter)
+        return chapter
+
+    return parsecache.LazyChapter.of(head, None, parse)
 
 
 def _known(path: str, blob: str, disk: Path | None, parse: Callable[[], Chapter]
@@ -55,16 +73,19 @@ def _remember(chapter: Chapter) -> None:
 
 
 @without_gc
-def read_snapshot(config: Config, repo: Repo | None, ref: str | None) -> Snapshot:
+def read_snapshot(config: Config, repo: Repo | None, ref: str | None,
+                  defer: bool = False) -> Snapshot:
     """The manual at `ref` (a tag, branch or commit), or in the working tree when ref is None.
-    At a ref, a file's bytes are read only when its parse is not already known."""
+    At a ref, a file's bytes are read only when its parse is not already known. With `defer`,
+    every chapter is checked now but its blocks are parsed when first used (a comparison
+    needs only those of changed chapters)."""
     disk = parsecache.folder(repo.git_dir) if repo is not None else None
     commit = None
     chapters = []
     if ref is None:
         for path, data, blob in _worktree_files(config):
             if path.lower().endswith(CHAPTER_SUFFIXES):
-                chapters.append(_parse_cached(path, data, blob, disk))
+                chapters.append(_parse_cached(path, data, blob, disk, defer))
             else:
                 _refuse_binary(path, data)
     else:
@@ -79,7 +100,8 @@ def read_snapshot(config: Config, repo: Repo | None, ref: str | None) -> Snapsho
                                         and not path.lower().endswith(ASSET_SUFFIXES)])
         for path, blob in listing.items():
             if path in known:
-                chapters.append(known[path] or _parse_cached(path, data[blob], blob, disk))
+                chapters.append(known[path]
+                                or _parse_cached(path, data[blob], blob, disk, defer))
             elif not path.lower().endswith(ASSET_SUFFIXES):
                 _refuse_binary(path, data[blob])
     _refuse_duplicates(chapters)

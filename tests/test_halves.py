@@ -1,0 +1,72 @@
+"""Work shared with a forked child (`halves.in_two`) gives what doing it all here gives: in
+general, when the child fails, and for the changes between two snapshots."""
+
+from __future__ import annotations
+
+import marshal
+import os
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from test_changes_properties import A_WORDS, B_WORDS, bodies, chapter, edited, snap
+
+from pipeline import changes, halves
+from pipeline.changes import detect_changes
+
+needs_fork = pytest.mark.skipif(not halves.can_fork(), reason="no fork or one core")
+
+
+def test_split_keeps_every_job_once_and_balances() -> None:
+    weights = [5, 1, 9, 3, 3, 7, 2]
+    mine, theirs = halves.split(weights, 0.5)
+    assert sorted(mine + theirs) == list(range(len(weights)))
+    assert abs(sum(weights[k] for k in mine) - sum(weights[k] for k in theirs)) <= 2
+
+
+@needs_fork
+def test_results_come_back_in_the_order_of_the_jobs() -> None:
+    jobs = list(range(40))
+    got = halves.in_two(lambda n: [n, os.getpid()], jobs, [1] * 40, marshal.dumps,
+                        marshal.loads, 0)
+    assert [n for n, _pid in got] == jobs
+    assert len({pid for _n, pid in got}) == 2  # both processes took part
+
+
+@needs_fork
+def test_a_failing_child_leaves_its_share_to_this_process() -> None:
+    here = os.getpid()
+
+    def work(n: int) -> int:
+        if os.getpid() != here:
+            raise RuntimeError("only in the child")
+        return n * n
+
+    assert halves.in_two(work, list(range(10)), [1] * 10, marshal.dumps, marshal.loads,
+                         0) == [n * n for n in range(10)]
+
+
+@st.composite
+def manuals(draw: st.DrawFn) -> tuple[list[list[str]], list[list[str]]]:
+    old = [draw(bodies(A_WORDS)) for _ in range(draw(st.integers(2, 5)))]
+    new = [draw(edited(body, A_WORDS if k % 2 else B_WORDS)) for k, body in enumerate(old)]
+    return old, new
+
+
+@needs_fork
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(manuals())
+def test_changes_found_in_two_processes_are_those_found_in_one(
+        manual: tuple[list[list[str]], list[list[str]]]) -> None:
+    old_bodies, new_bodies = manual
+    old = snap(*(chapter(f"C{k}", body) for k, body in enumerate(old_bodies)))
+    new = snap(*(chapter(f"C{k}", body) for k, body in enumerate(new_bodies)))
+    limit = changes.FORK_MIN_SIZE
+    try:
+        changes.FORK_MIN_SIZE = 10**12
+        alone = detect_changes(old, new)
+        changes.FORK_MIN_SIZE = 0
+        shared = detect_changes(old, new)
+    finally:
+        changes.FORK_MIN_SIZE = limit
+    assert shared == alone

@@ -1,0 +1,53 @@
+"""Cutting a body into pieces by regular expressions (`chunks.spans`) gives the pieces the
+line-by-line scan (`chunks.pieces`) gives, and the faster checks of a chapter file find what
+the plain patterns find."""
+
+from __future__ import annotations
+
+import re
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from pipeline import chapters, chunks
+
+LINE = st.sampled_from([
+    "", "", "", " ", "\t", "\u00a0", "  \u2028", "Plain paragraph.", "## Heading", "- item",
+    "* item", "+ item", "1. one", "12) twelve", "1.2 ref", "-", "-x", "    code", " lead",
+    "```", "~~~", " ```python", "<div>", "<!-- c", "-->", "<pre>", "</pre>", "text <b>",
+    "> quote", "| a | b |", "|---|---|", "[x]: https://e.org", "Title", "===", "---",
+    "<<<<<<< HEAD", "=======", ">>>>>>> b", "a=======", "\x0c", "x\x1cy"])
+
+
+def expected(body: str) -> list[tuple[int, str]] | None:
+    lines = body.split("\n")
+    starts = chunks.pieces(lines)
+    if starts is None:
+        return None
+    return [(a, "\n".join(lines[a:b])) for a, b in zip(starts, [*starts[1:], len(lines)],
+                                                          strict=True)]
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(LINE, max_size=30))
+def test_spans_are_the_pieces(lines: list[str]) -> None:
+    body = "\n".join(lines)
+    cuts = chunks.spans(body)
+    want = expected(body)
+    if want is None:
+        assert cuts is None
+    else:
+        assert cuts is not None
+        assert [(line, body[a:b]) for line, a, b in cuts] == want
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(LINE, max_size=12))
+def test_fast_line_patterns_find_what_the_plain_ones_find(lines: list[str]) -> None:
+    body = "\n".join(lines)
+    assert chapters._starts_block(body) == bool(chapters._BLOCK_START.search(body))
+    slow = chapters._CONFLICT.search(body)
+    fast = chapters._CONFLICT.match(body) or chapters._LINE_CONFLICT.search(body)
+    assert (fast.start(1) if fast else None) == (slow.start(1) if slow else None)
+    assert re.search(r"^ *[`~<]", body, re.MULTILINE) is None or \
+        chunks._MAY_OPEN.search(body) or body.lstrip(" ")[:1] in ("`", "~", "<")
