@@ -22,7 +22,7 @@ R = TypeVar("R")
 
 # The child's share of the weight: it also encodes its results, and this process decodes
 # them while the child has exited, so the child is given a little less.
-CHILD_SHARE = 0.45
+CHILD_SHARE = 0.5
 
 
 def split(weights: Sequence[int], share: float = CHILD_SHARE) -> tuple[list[int], list[int]]:
