@@ -73,8 +73,45 @@ def decode(path: str, data: bytes) -> str:
     return text
 
 
+# python-frontmatter's YAMLHandler.FM_BOUNDARY (its detect and split use it alone).
+_FM_BOUNDARY = re.compile(r"^-{3,}\s*$", re.MULTILINE)
+# A front-matter line that YAML reads as a text key and a text value whatever the resolver:
+# both open with a letter (never a number, date, float, alias or indicator), hold no ':' or
+# '#', and end without spaces. Only yes/no/true/false/on/off/null read otherwise.
+_SIMPLE_LINE = re.compile(r"([A-Za-z_][A-Za-z0-9_-]*): +"
+                          r"([A-Za-z](?:[A-Za-z0-9 ._'-]*[A-Za-z0-9.])?)")
+_NOT_TEXT = frozenset(("yes", "no", "true", "false", "on", "off", "null", "y", "n"))
+
+
+def _simple_front_matter(text: str) -> tuple[dict[str, Any], str, int] | None:
+    """What `split_front_matter` gives, when the front matter is only `key: plain words`
+    lines (most chapters: id, title, part, owner) and is read without YAML (the library's
+    import and parse are a tenth of reading a large manual); None when it is anything else."""
+    if _FM_BOUNDARY.match(text) is None:
+        return None
+    parts = _FM_BOUNDARY.split(text, 2)
+    if len(parts) != 3:
+        return None
+    meta: dict[str, Any] = {}
+    for line in parts[1].split("\n"):
+        if not line:
+            continue
+        match = _SIMPLE_LINE.fullmatch(line)
+        if match is None:
+            return None
+        key, value = match.groups()
+        if key.lower() in _NOT_TEXT or value.lower() in _NOT_TEXT:
+            return None
+        meta[key] = value
+    body = parts[2]
+    return meta, body, text[: len(text) - len(body)].count("\n")
+
+
 def split_front_matter(path: str, text: str) -> tuple[dict[str, Any], str, int]:
     """(front matter, body, line on which the body starts)."""
+    simple = _simple_front_matter(text)
+    if simple is not None:
+        return simple
     import yaml
 
     if not _handler().detect(text):
