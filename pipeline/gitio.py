@@ -11,7 +11,8 @@ from __future__ import annotations
 import os
 import subprocess
 import tempfile
-from collections.abc import Iterable
+import threading
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -293,27 +294,52 @@ def blob_bytes(repo: Repo, blob: str) -> bytes:
 def blobs_bytes(repo: Repo, blobs: Iterable[str]) -> dict[str, bytes]:
     """Blob id -> bytes of many blobs, in one `git cat-file --batch` run (all the ids written
     at once: no round trip per blob)."""
+    return dict(blobs_stream(repo, blobs))
+
+
+def blobs_stream(repo: Repo, blobs: Iterable[str]) -> Iterator[tuple[str, bytes]]:
+    """(blob id, bytes) of many blobs, each distinct id once and in the order given, as git
+    writes them out in one `git cat-file --batch` run: the caller works on a file while git
+    reads the next ones (on another core)."""
     wanted = list(dict.fromkeys(blobs))
     if not wanted:
-        return {}
-    result = subprocess.run(["git", "cat-file", "--batch"],
-                            cwd=repo.working_tree_dir or repo.git_dir,
-                            input="".join(f"{b}\n" for b in wanted).encode(),
-                            capture_output=True, check=False)
-    if result.returncode != 0:
-        raise RefError("cannot read the files: "
-                       + result.stderr.decode(errors="replace").strip())
-    out, raw, at = {}, result.stdout, 0
-    for blob in wanted:
-        end = raw.index(b"\n", at)
-        header = raw[at:end].split()
-        if len(header) != 3:
-            raise RefError(f"cannot read blob {blob}: git cat-file says "
-                           f"{raw[at:end].decode(errors='replace')}")
-        size = int(header[2])
-        out[blob] = raw[end + 1: end + 1 + size]
-        at = end + 1 + size + 1
-    return out
+        return
+    proc = subprocess.Popen(["git", "cat-file", "--batch"],
+                            cwd=repo.working_tree_dir or repo.git_dir, stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
+    ids = "".join(f"{b}\n" for b in wanted).encode()
+
+    def feed() -> None:  # in a thread: git may fill its output pipe before reading all ids
+        try:
+            proc.stdin.write(ids)  # type: ignore[union-attr]
+            proc.stdin.close()  # type: ignore[union-attr]
+        except OSError:  # git has gone: said below
+            pass
+
+    writer = threading.Thread(target=feed, daemon=True)
+    writer.start()
+    done = False
+    try:
+        for blob in wanted:
+            header = proc.stdout.readline()
+            fields = header.split()
+            if len(fields) != 3:
+                if not header:  # git stopped early: its own words are on stderr
+                    said = proc.stderr.read().decode(errors="replace").strip()
+                    raise RefError("cannot read the files: " + said)
+                said = header.decode(errors="replace").rstrip("\n")
+                raise RefError(f"cannot read blob {blob}: git cat-file says {said}")
+            size = int(fields[2])
+            yield blob, proc.stdout.read(size + 1)[:size]  # the object, then a newline
+        done = True
+    finally:
+        if not done:  # an error, or the caller stopped reading: git need not go on
+            proc.kill()
+        proc.stdout.close()
+        writer.join()
+        proc.wait()
+        proc.stderr.close()
 
 
 def diff_commits(repo: Repo, pairs: list[tuple[str, str]],

@@ -94,16 +94,30 @@ def read_snapshot(config: Config, repo: Repo | None, ref: str | None,
         listing = gitio.list_files(repo, commit, config.procedures)
         known = {path: _known(path, blob, disk, partial(_parse_blob, repo, path, blob))
                  for path, blob in listing.items() if path.lower().endswith(CHAPTER_SUFFIXES)}
-        # One read for all the files whose parse is not known (images are never read).
-        data = gitio.blobs_bytes(repo, [blob for path, blob in listing.items()
-                                        if known.get(path) is None
-                                        and not path.lower().endswith(ASSET_SUFFIXES)])
+        # One read for all the files whose parse is not known (images are never read), each
+        # file checked as it arrives while git reads the next ones; the first problem in
+        # file order is raised once all are read, as when they were read first.
+        unread: dict[str, list[str]] = {}
         for path, blob in listing.items():
-            if path in known:
-                chapters.append(known[path]
-                                or _parse_cached(path, data[blob], blob, disk, defer))
-            elif not path.lower().endswith(ASSET_SUFFIXES):
-                _refuse_binary(path, data[blob])
+            if known.get(path) is None and (path in known
+                                            or not path.lower().endswith(ASSET_SUFFIXES)):
+                unread.setdefault(blob, []).append(path)
+        outcome: dict[str, Chapter | ChapterError | None] = {}
+        for blob, data in gitio.blobs_stream(repo, unread):
+            for path in unread[blob]:
+                try:
+                    if path in known:
+                        outcome[path] = _parse_cached(path, data, blob, disk, defer)
+                    else:
+                        _refuse_binary(path, data)
+                except ChapterError as exc:
+                    outcome[path] = exc
+        for path in listing:
+            found = known.get(path) or outcome.get(path)
+            if isinstance(found, ChapterError):
+                raise found
+            if found is not None:
+                chapters.append(found)
     _refuse_duplicates(chapters)
     return Snapshot(ref=ref, commit=commit, chapters=tuple(sort_chapters(config, chapters)))
 

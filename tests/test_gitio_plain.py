@@ -60,3 +60,35 @@ def test_reading_a_ref_loads_no_gitpython(manual: ManualRepo) -> None:
 def test_a_folder_that_is_no_repository_is_refused(tmp_path: Path) -> None:
     with pytest.raises(Exception, match="not a git repository"):
         gitio.open_repo(tmp_path)
+
+
+def test_blobs_stream_in_order_and_stops_cleanly(manual: ManualRepo) -> None:
+    for k in range(30):
+        manual.chapter(f"C{k}", f"Chapter {k}", f"Text {k}.\n" * 3000)  # past a pipe's buffer
+    commit = manual.commit("many")
+    repo = gitio.open_repo(manual.root)
+    blobs = list(gitio.list_files(repo, commit, "procedures").values())
+    got = list(gitio.blobs_stream(repo, [*blobs, blobs[0]]))
+    assert [b for b, _data in got] == list(dict.fromkeys(blobs))
+    assert got[3][1] == subprocess.run(["git", "cat-file", "blob", blobs[3]], cwd=manual.root,
+                                       capture_output=True, check=True).stdout
+    stream = gitio.blobs_stream(repo, blobs)
+    next(stream)
+    stream.close()  # the caller stops reading: git is stopped, nothing hangs
+    with pytest.raises(RefError, match="cannot read blob"):
+        list(gitio.blobs_stream(repo, [blobs[0], "0" * 40]))
+
+
+def test_the_first_bad_chapter_in_file_order_is_named(manual: ManualRepo) -> None:
+    manual.chapter("CP1", "One", "Text.\n")
+    manual.write("procedures/cp2.md", "no front matter\n")
+    manual.write("procedures/cp3.md", "---\nid: CP3\n---\nx\n")
+    manual.commit("bad")
+    from pipeline.errors import ChapterError
+    from pipeline.manual import open_manual
+
+    m = open_manual(manual.root, explicit=True)
+    for defer in (False, True):
+        with pytest.raises(ChapterError, match="missing front matter") as caught:
+            m.snapshot("HEAD", defer=defer)
+        assert "cp2.md" in str(caught.value)
