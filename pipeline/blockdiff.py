@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from pipeline.locations import block_locations
 from pipeline.models import Block, Change, Chapter, Link
-from pipeline.redline import counter_similarity, word_diff, words
+from pipeline.redline import counter_similarity, word_counts, word_diff, words
 
 # Below this share of common words two blocks are different blocks, not one edited block.
 PAIR_THRESHOLD = 0.5
@@ -80,7 +80,7 @@ class _Side:
     def counter(self, i: int) -> Counter[str]:
         c = self.counters.get(i)
         if c is None:
-            c = self.counters[i] = Counter(words(self.blocks[i].text))
+            c = self.counters[i] = word_counts(self.blocks[i].text)
         return c
 
 
@@ -135,7 +135,8 @@ def _diff(sa: _Side, sb: _Side) -> list[Piece]:
     for op, i1, i2, j1, j2 in matcher.get_opcodes():
         if op == "equal":
             for k in range(i2 - i1):
-                out.extend(link_changes(sa, sb, i1 + k, j1 + k))
+                if a[i1 + k].links != b[j1 + k].links:  # else no link changed (most blocks)
+                    out.extend(link_changes(sa, sb, i1 + k, j1 + k))
         elif op == "delete":
             out.extend(_deleted(sa, i) for i in range(i1, i2))
         elif op == "insert":
@@ -172,7 +173,16 @@ def _pair(sa: _Side, sb: _Side, rows: range, cols: range) -> list[tuple[int, int
         # One heading replaced by one heading: the same section, renamed.
         forced.add((heads_a[0], heads_b[0]))
 
+    scores: dict[tuple[int, int], float] = {}
+
     def score(i: int, j: int) -> float:
+        # Asked twice for most pairs (the table, then the walk back through it).
+        found = scores.get((i, j))
+        if found is None:
+            found = scores[i, j] = _score(i, j)
+        return found
+
+    def _score(i: int, j: int) -> float:
         if group(a[i]) != group(b[j]):
             return 0.0
         if (i, j) in forced or renumbered_only(a[i], b[j]):

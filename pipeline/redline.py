@@ -40,6 +40,11 @@ def words(text: str) -> list[str]:
     return [w.casefold() for w in _WORD.findall(text)]
 
 
+def word_counts(text: str) -> Counter[str]:
+    """Counter(words(text)), counted as the words are found (no list in between)."""
+    return Counter(map(str.casefold, _WORD.findall(text)))
+
+
 def _encode(a: list[str], b: list[str]) -> tuple[str, str, dict[str, str]]:
     """Each distinct token as one character; the table maps characters back to tokens."""
     table = dict.fromkeys(a)
@@ -143,7 +148,7 @@ def edit_count(segments: Sequence[Segment]) -> int:
 def similarity(a: str, b: str) -> float:
     """Share of words the two texts have in common (0..1), order ignored: cheap enough to
     compare every candidate pair, good enough to tell an edit from a different paragraph."""
-    return counter_similarity(Counter(words(a)), Counter(words(b)))
+    return counter_similarity(word_counts(a), word_counts(b))
 
 
 def counter_similarity(a: Counter[str], b: Counter[str]) -> float:
