@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any, Protocol
 
@@ -83,10 +84,22 @@ def detect_changes(old: Snapshot | None, new: Snapshot,
     `memo` keeps the body changes of each pair of chapter versions between runs."""
     if old is None:
         return []
-    pairs, added, removed = pair_chapters(old, new)
+    pairs, gone, came = _pairs_by_id(old, new)
+    renamed: list[tuple[Chapter, Chapter]] = []
+
+    def pair_rest() -> None:  # while a second process compares chapters (all_body_changes)
+        renamed.extend(_pair_by_content(gone, came) if gone and came else [])
+
+    bodies = all_body_changes(pairs, memo, pair_rest,
+                              sum(size_hint(c) for c in (gone + came if gone and came else [])))
+    pairs += renamed
+    bodies += all_body_changes(renamed, memo)
+    paired = {id(c) for pair in renamed for c in pair}
+    added = [c for c in came if id(c) not in paired]
+    removed = [c for c in gone if id(c) not in paired]
     order = _chapter_order(old, new)
     pieces: list[Piece] = []
-    for (before, after), body in zip(pairs, all_body_changes(pairs, memo), strict=True):
+    for (before, after), body in zip(pairs, bodies, strict=True):
         pieces.extend(Piece(c) for c in chapter_changes(before, after))
         pieces.extend(body)
     for chapter in added:
@@ -110,11 +123,13 @@ def detect_changes(old: Snapshot | None, new: Snapshot,
     return assign_ids([p.change for p in pieces])
 
 
-def all_body_changes(pairs: list[tuple[Chapter, Chapter]], memo: BodyMemo | None = None
+def all_body_changes(pairs: list[tuple[Chapter, Chapter]], memo: BodyMemo | None = None,
+                     meanwhile: Callable[[], None] = lambda: None, meanwhile_size: int = 0
                      ) -> list[list[Piece]]:
     """`body_changes` of every pair, those not in `memo` shared with a second process when
     there are many (see halves.in_two): each pair is parsed and compared in one process
-    only, and only its changes come back."""
+    only, and only its changes come back. `meanwhile` (work on chapters of about
+    `meanwhile_size`) is done in this process while the other one works."""
     out: list[list[Piece] | None] = [
         [] if before.blob and before.blob == after.blob
         else memo.get(before.blob, after.blob) if memo is not None and before.blob
@@ -123,7 +138,7 @@ def all_body_changes(pairs: list[tuple[Chapter, Chapter]], memo: BodyMemo | None
     todo = [k for k, found in enumerate(out) if found is None]
     done = in_two(lambda k: body_changes(*pairs[k], memo), todo,
                   [size_hint(pairs[k][0]) + size_hint(pairs[k][1]) for k in todo],
-                  encode_lists, decode_lists, FORK_MIN_SIZE)
+                  encode_lists, decode_lists, FORK_MIN_SIZE, meanwhile, meanwhile_size)
     for k, pieces in zip(todo, done, strict=True):
         out[k] = pieces
     return [pieces or [] for pieces in out]
@@ -152,13 +167,20 @@ def body_changes(before: Chapter, after: Chapter, memo: BodyMemo | None = None
     return pieces
 
 
-def pair_chapters(old: Snapshot, new: Snapshot
-                  ) -> tuple[list[tuple[Chapter, Chapter]], list[Chapter], list[Chapter]]:
-    """(pairs of old and new chapters, added chapters, removed chapters)."""
+def _pairs_by_id(old: Snapshot, new: Snapshot
+                 ) -> tuple[list[tuple[Chapter, Chapter]], list[Chapter], list[Chapter]]:
+    """(pairs of old and new chapters with the same id, old chapters left, new ones left)."""
     before, after = old.by_id(), new.by_id()
     pairs = [(before[c.id], c) for c in new.chapters if c.id in before]
     gone = [c for c in old.chapters if c.id not in after]
     came = [c for c in new.chapters if c.id not in before]
+    return pairs, gone, came
+
+
+def pair_chapters(old: Snapshot, new: Snapshot
+                  ) -> tuple[list[tuple[Chapter, Chapter]], list[Chapter], list[Chapter]]:
+    """(pairs of old and new chapters, added chapters, removed chapters)."""
+    pairs, gone, came = _pairs_by_id(old, new)
     if gone and came:
         renamed = _pair_by_content(gone, came)
         pairs += renamed

@@ -25,11 +25,13 @@ R = TypeVar("R")
 CHILD_SHARE = 0.5
 
 
-def split(weights: Sequence[int], share: float = CHILD_SHARE) -> tuple[list[int], list[int]]:
+def split(weights: Sequence[int], share: float = CHILD_SHARE, here: int = 0
+          ) -> tuple[list[int], list[int]]:
     """(indexes kept here, indexes for the child), heaviest first to the side further from
-    its target, so both finish at about the same time."""
+    its target, so both finish at about the same time; `here` is the weight of other work
+    this process does meanwhile."""
     targets = (1.0 - share, share)
-    loads = [0, 0]
+    loads = [here, 0]
     sides: tuple[list[int], list[int]] = ([], [])
     for k in sorted(range(len(weights)), key=lambda k: -weights[k]):
         side = 0 if loads[0] / targets[0] <= loads[1] / targets[1] else 1
@@ -44,13 +46,17 @@ def can_fork() -> bool:
 
 def in_two(work: Callable[[T], R], jobs: Sequence[T], weights: Sequence[int],
            encode: Callable[[list[R]], bytes], decode: Callable[[bytes], list[R]],
-           min_weight: int) -> list[R]:
+           min_weight: int, meanwhile: Callable[[], None] = lambda: None,
+           meanwhile_weight: int = 0) -> list[R]:
     """[work(job) for job in jobs], part of it done by a forked child when the total weight
-    reaches `min_weight`."""
+    reaches `min_weight`. `meanwhile` runs in this process first (while the child works),
+    and weighs `meanwhile_weight`."""
     if len(jobs) < 2 or sum(weights) < min_weight or not can_fork():
+        meanwhile()
         return [work(job) for job in jobs]
-    mine, theirs = split(weights)
-    if not mine or not theirs:
+    mine, theirs = split(weights, here=meanwhile_weight)
+    if not theirs:
+        meanwhile()
         return [work(job) for job in jobs]
     read_end, write_end = os.pipe()
     pid = os.fork()
@@ -65,6 +71,7 @@ def in_two(work: Callable[[T], R], jobs: Sequence[T], weights: Sequence[int],
         finally:
             os._exit(status)
     os.close(write_end)
+    meanwhile()
     results: dict[int, R] = {k: work(jobs[k]) for k in mine}
     with os.fdopen(read_end, "rb") as pipe:
         data = pipe.read()

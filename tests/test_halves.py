@@ -46,21 +46,32 @@ def test_a_failing_child_leaves_its_share_to_this_process() -> None:
                          0) == [n * n for n in range(10)]
 
 
+def test_meanwhile_runs_once_here_with_or_without_a_child() -> None:
+    ran: list[int] = []
+    for limit in (0, 10**9):
+        got = halves.in_two(lambda n: n + 1, list(range(6)), [1] * 6, marshal.dumps,
+                            marshal.loads, limit, lambda: ran.append(os.getpid()), 3)
+        assert got == [n + 1 for n in range(6)]
+    assert ran == [os.getpid(), os.getpid()]
+
+
 @st.composite
-def manuals(draw: st.DrawFn) -> tuple[list[list[str]], list[list[str]]]:
+def manuals(draw: st.DrawFn) -> tuple[list[list[str]], list[list[str]], list[str]]:
     old = [draw(bodies(A_WORDS)) for _ in range(draw(st.integers(2, 5)))]
     new = [draw(edited(body, A_WORDS if k % 2 else B_WORDS)) for k, body in enumerate(old)]
-    return old, new
+    # Some chapters renumbered (a new id, the text kept or edited), some added or removed.
+    new_ids = [draw(st.sampled_from([f"C{k}", f"R{k}"])) for k in range(len(old))]
+    return old, new, new_ids
 
 
 @needs_fork
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(manuals())
 def test_changes_found_in_two_processes_are_those_found_in_one(
-        manual: tuple[list[list[str]], list[list[str]]]) -> None:
-    old_bodies, new_bodies = manual
+        manual: tuple[list[list[str]], list[list[str]], list[str]]) -> None:
+    old_bodies, new_bodies, new_ids = manual
     old = snap(*(chapter(f"C{k}", body) for k, body in enumerate(old_bodies)))
-    new = snap(*(chapter(f"C{k}", body) for k, body in enumerate(new_bodies)))
+    new = snap(*(chapter(cid, body) for cid, body in zip(new_ids, new_bodies, strict=True)))
     limit = changes.FORK_MIN_SIZE
     try:
         changes.FORK_MIN_SIZE = 10**12
