@@ -34,6 +34,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any, Protocol
 
+from pipeline import parsecache
 from pipeline.blockdiff import Piece, deleted_pieces, diff_chapter, inserted_pieces, link_only
 from pipeline.diffcache import decode_lists, encode_lists
 from pipeline.gcpause import without_gc
@@ -138,7 +139,8 @@ def all_body_changes(pairs: list[tuple[Chapter, Chapter]], memo: BodyMemo | None
     todo = [k for k, found in enumerate(out) if found is None]
     done = in_two(lambda k: body_changes(*pairs[k], memo), todo,
                   [size_hint(pairs[k][0]) + size_hint(pairs[k][1]) for k in todo],
-                  encode_lists, decode_lists, FORK_MIN_SIZE, meanwhile, meanwhile_size)
+                  encode_lists, decode_lists, FORK_MIN_SIZE, meanwhile, meanwhile_size,
+                  (parsecache.hold, parsecache.release))
     for k, pieces in zip(todo, done, strict=True):
         out[k] = pieces
     return [pieces or [] for pieces in out]

@@ -13,6 +13,7 @@ share is done here, so any error is raised as if there were no child), the jobs 
 
 from __future__ import annotations
 
+import atexit
 import os
 from collections.abc import Callable, Sequence
 from typing import TypeVar
@@ -47,10 +48,14 @@ def can_fork() -> bool:
 def in_two(work: Callable[[T], R], jobs: Sequence[T], weights: Sequence[int],
            encode: Callable[[list[R]], bytes], decode: Callable[[bytes], list[R]],
            min_weight: int, meanwhile: Callable[[], None] = lambda: None,
-           meanwhile_weight: int = 0) -> list[R]:
+           meanwhile_weight: int = 0,
+           child_after: tuple[Callable[[], None], Callable[[], None]] | None = None
+           ) -> list[R]:
     """[work(job) for job in jobs], part of it done by a forked child when the total weight
     reaches `min_weight`. `meanwhile` runs in this process first (while the child works),
-    and weighs `meanwhile_weight`."""
+    and weighs `meanwhile_weight`. `child_after` is (hold, release): the child calls hold
+    before its work and release once its results are sent, for what it may finish while this
+    process goes on (writing caches); this process waits for it only when it exits."""
     if len(jobs) < 2 or sum(weights) < min_weight or not can_fork():
         meanwhile()
         return [work(job) for job in jobs]
@@ -58,31 +63,53 @@ def in_two(work: Callable[[T], R], jobs: Sequence[T], weights: Sequence[int],
     if not theirs:
         meanwhile()
         return [work(job) for job in jobs]
+    _reap(block=False)
     read_end, write_end = os.pipe()
     pid = os.fork()
     if pid == 0:  # the child: its share, encoded into the pipe, then gone without cleanup
         status = 1
         try:
             os.close(read_end)
+            if child_after is not None:
+                child_after[0]()
             data = encode([work(jobs[k]) for k in theirs])
             with os.fdopen(write_end, "wb") as pipe:
                 pipe.write(data)
+            if child_after is not None:
+                child_after[1]()
             status = 0
         finally:
             os._exit(status)
+    _CHILDREN.append(pid)
     os.close(write_end)
     meanwhile()
     results: dict[int, R] = {k: work(jobs[k]) for k in mine}
     with os.fdopen(read_end, "rb") as pipe:
         data = pipe.read()
-    _pid, status = os.waitpid(pid, 0)
     theirs_done: list[R] | None = None
-    if os.waitstatus_to_exitcode(status) == 0:
-        try:
-            theirs_done = decode(data)
-        except Exception:  # a garbled answer: the share is done again here
-            theirs_done = None
+    try:  # all of the answer, or a child that failed (its answer cut short or missing)
+        theirs_done = decode(data)
+    except Exception:  # the share is done again here, so any error is raised here
+        theirs_done = None
     if theirs_done is None or len(theirs_done) != len(theirs):
         theirs_done = [work(jobs[k]) for k in theirs]
     results.update(zip(theirs, theirs_done, strict=True))
     return [results[k] for k in range(len(jobs))]
+
+
+# Children that may still be finishing (see in_two's child_after): waited for at exit, so a
+# process never leaves one writing behind it.
+_CHILDREN: list[int] = []
+
+
+def _reap(block: bool = True) -> None:
+    for pid in list(_CHILDREN):
+        try:
+            done, _status = os.waitpid(pid, 0 if block else os.WNOHANG)
+        except ChildProcessError:
+            done = pid
+        if done:
+            _CHILDREN.remove(pid)
+
+
+atexit.register(_reap)

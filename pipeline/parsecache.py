@@ -130,7 +130,10 @@ class Pack:
 
     def add(self, digest: bytes, data: bytes) -> None:
         """Append an entry to this process's pack (best effort: a read-only repository
-        still works, only slower)."""
+        still works, only slower); while writes are held, later (see `hold`)."""
+        if _HELD is not None:
+            _HELD.append((self, digest, data))
+            return
         try:
             if self._writer is None or self._writer_pid != os.getpid():
                 _before_first_write(self.folder)
@@ -143,6 +146,25 @@ class Pack:
         except OSError:
             return
         self._listed()[digest] = (Path(self._writer.name), end - len(data), len(data))
+
+
+_HELD: list[tuple[Pack, bytes, bytes]] | None = None
+
+
+def hold() -> None:
+    """Keep the entries added from now on in memory, unwritten until `release` (a forked
+    child writes them once its results are sent: see halves.in_two)."""
+    global _HELD
+    if _HELD is None:
+        _HELD = []
+
+
+def release() -> None:
+    """Write the entries held since `hold`, and write at once again."""
+    global _HELD
+    held, _HELD = _HELD or [], None
+    for found, digest, data in held:
+        found.add(digest, data)
 
 
 def read(where: tuple[Path, int, int], start: int = 0, length: int | None = None) -> bytes:

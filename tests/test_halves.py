@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import marshal
 import os
+import time
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_changes_properties import A_WORDS, B_WORDS, bodies, chapter, edited, snap
 
-from pipeline import changes, halves
+from pipeline import changes, halves, parsecache
 from pipeline.changes import detect_changes
+from pipeline.chapters import parse_chapter
 
 needs_fork = pytest.mark.skipif(not halves.can_fork(), reason="no fork or one core")
 
@@ -81,3 +84,25 @@ def test_changes_found_in_two_processes_are_those_found_in_one(
     finally:
         changes.FORK_MIN_SIZE = limit
     assert shared == alone
+
+
+def test_held_cache_entries_are_written_on_release(tmp_path: Path) -> None:
+    chapter = parse_chapter("procedures/cp3.md", b"---\nid: CP3\ntitle: T\npart: A\n---\nText.\n",
+                            "abc")
+    parsecache.hold()
+    try:
+        parsecache.store(tmp_path, chapter)
+        assert not list(tmp_path.rglob("*.bin"))  # held in memory
+    finally:
+        parsecache.release()
+    parsecache._PACKS.clear()  # read back as another process would
+    assert parsecache.load(tmp_path, chapter.path, chapter.blob) == chapter
+
+
+@needs_fork
+def test_a_child_finishing_late_is_waited_for() -> None:
+    got = halves.in_two(lambda n: n, list(range(4)), [1] * 4, marshal.dumps, marshal.loads, 0,
+                        child_after=(lambda: None, lambda: time.sleep(0.2)))
+    assert got == [0, 1, 2, 3] and halves._CHILDREN  # not waited for yet
+    halves._reap()
+    assert not halves._CHILDREN
