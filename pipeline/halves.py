@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import atexit
 import os
+import sys
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
@@ -42,7 +43,11 @@ def split(weights: Sequence[int], share: float = CHILD_SHARE, here: int = 0
 
 
 def can_fork() -> bool:
-    return hasattr(os, "fork") and (os.cpu_count() or 1) >= 2
+    """fork is there, a second core too, and this process runs one thread (a child forked
+    beside other threads may find a lock held by one of them forever)."""
+    threading = sys.modules.get("threading")
+    return (hasattr(os, "fork") and (os.cpu_count() or 1) >= 2
+            and (threading is None or threading.active_count() == 1))
 
 
 def in_two(work: Callable[[T], R], jobs: Sequence[T], weights: Sequence[int],

@@ -106,3 +106,21 @@ def test_a_child_finishing_late_is_waited_for() -> None:
     assert got == [0, 1, 2, 3] and halves._CHILDREN  # not waited for yet
     halves._reap()
     assert not halves._CHILDREN
+
+
+def test_no_fork_beside_another_thread() -> None:
+    import threading
+
+    started = threading.Event()
+    stop = threading.Event()
+    thread = threading.Thread(target=lambda: (started.set(), stop.wait()))
+    thread.start()
+    try:
+        started.wait()
+        assert not halves.can_fork()
+        pids = halves.in_two(lambda n: os.getpid(), list(range(4)), [1] * 4, marshal.dumps,
+                             marshal.loads, 0)
+        assert set(pids) == {os.getpid()}
+    finally:
+        stop.set()
+        thread.join()
