@@ -42,11 +42,18 @@ def split(weights: Sequence[int], share: float = CHILD_SHARE, here: int = 0
     return sorted(sides[0]), sorted(sides[1])
 
 
+def cores() -> int:
+    """The cores this process may run on (fewer than the machine's when it is pinned)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
 def can_fork() -> bool:
     """fork is there, a second core too, and this process runs one thread (a child forked
     beside other threads may find a lock held by one of them forever)."""
     threading = sys.modules.get("threading")
-    return (hasattr(os, "fork") and (os.cpu_count() or 1) >= 2
+    return (hasattr(os, "fork") and cores() >= 2
             and (threading is None or threading.active_count() == 1))
 
 
