@@ -79,25 +79,28 @@ def _exact(pieces: list[Piece], outs: list[int], ins: list[int],
     return pairs
 
 
-def _shingles(text: str) -> set[tuple[str, ...]]:
-    w = words(text)
+def _shingles(w: list[str]) -> set[tuple[str, ...]]:
+    """The word triples of a text, from its words."""
     return {tuple(w[k: k + _SHINGLE]) for k in range(max(1, len(w) - _SHINGLE + 1))}
 
 
 def _near(pieces: list[Piece], outs: list[int], ins: list[int]) -> list[tuple[int, int]]:
-    outs = [o for o in outs if len(words(pieces[o].change.old or "")) >= NEAR_MIN_WORDS]
-    ins = [i for i in ins if len(words(pieces[i].change.new or "")) >= NEAR_MIN_WORDS]
+    # Each text's words found once: for its length, then its shingles.
+    old_words = {o: words(pieces[o].change.old or "") for o in outs}
+    new_words = {i: words(pieces[i].change.new or "") for i in ins}
+    outs = [o for o in outs if len(old_words[o]) >= NEAR_MIN_WORDS]
+    ins = [i for i in ins if len(new_words[i]) >= NEAR_MIN_WORDS]
     if not outs or not ins:
         return []
     index: dict[tuple[str, ...], list[int]] = defaultdict(list)
     for o in outs:
-        for sh in _shingles(pieces[o].change.old or ""):
+        for sh in _shingles(old_words[o]):
             index[sh].append(o)
     scored: list[tuple[float, int, int]] = []
     for i in ins:
         target = pieces[i]
         shared: dict[int, int] = defaultdict(int)
-        for sh in _shingles(target.change.new or ""):
+        for sh in _shingles(new_words[i]):
             hits = index.get(sh, ())
             if len(hits) <= _COMMON_SHINGLE:
                 for o in hits:
