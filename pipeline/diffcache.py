@@ -44,11 +44,25 @@ def _change_row(change: Change) -> tuple[Any, ...]:
     return tuple(row)
 
 
+_new = object.__new__
+_set = object.__setattr__
+
+
+def _segment(op: str, text: str) -> Segment:
+    segment = _new(Segment)
+    _set(segment, "__dict__", {"op": op, "text": text})
+    return segment
+
+
 def _change_of(row: tuple[Any, ...]) -> Change:
+    """The change `_change_row` gave. Its values were made by the engine, so they are set as
+    they are (the dataclasses' constructors cost more than the rest of reading them)."""
     values = list(row)
-    values[_REDLINE] = tuple(Segment(op, text) for op, text in row[_REDLINE])
+    values[_REDLINE] = tuple(_segment(op, text) for op, text in row[_REDLINE])
     values[_PLACES] = tuple(Place(*p) for p in row[_PLACES])
-    return Change(**dict(zip(_CHANGE_FIELDS, values, strict=True)))
+    change = _new(Change)
+    _set(change, "__dict__", dict(zip(_CHANGE_FIELDS, values, strict=True)))
+    return change
 
 
 def _encode(pieces: list[Piece]) -> bytes:
