@@ -12,6 +12,7 @@ import os
 import subprocess
 import tempfile
 import threading
+import weakref
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +34,34 @@ class Repo:
         self.git_dir = git_dir
         self.working_tree_dir = working_tree_dir
         self._made = made
+        self._batch: tuple[int, subprocess.Popen[bytes]] | None = None
+
+    def read_blob(self, blob: str) -> bytes:
+        """The bytes of one blob, through a `git cat-file --batch` process kept for the
+        repository's life (history reads one version at a time, dozens of them): a process
+        of this one's own, so a forked child never shares its pipes with its parent."""
+        if self._batch is None or self._batch[0] != os.getpid() \
+                or self._batch[1].poll() is not None:
+            proc = subprocess.Popen(["git", "cat-file", "--batch"],
+                                    cwd=self.working_tree_dir or self.git_dir,
+                                    stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                    stderr=subprocess.DEVNULL)
+            weakref.finalize(self, _end_batch, proc, os.getpid())
+            self._batch = (os.getpid(), proc)
+        proc = self._batch[1]
+        assert proc.stdin is not None and proc.stdout is not None
+        try:
+            proc.stdin.write(f"{blob}\n".encode())
+            proc.stdin.flush()
+            header = proc.stdout.readline()
+        except OSError:
+            header = b""
+        fields = header.split()
+        if len(fields) != 3:
+            said = header.decode(errors="replace").strip() or "no answer"
+            raise RefError(f"cannot read blob {blob}: git cat-file says {said}")
+        size = int(fields[2])
+        return proc.stdout.read(size + 1)[:size]  # the object, then a newline
 
     @property
     def gitpython(self) -> git.Repo:
@@ -47,6 +76,17 @@ class Repo:
         if name.startswith("__") or name == "_made":
             raise AttributeError(name)
         return getattr(self.gitpython, name)
+
+
+def _end_batch(proc: subprocess.Popen[bytes], started_by: int) -> None:
+    """Close a batch process's input (git then ends) and wait for it, in the process that
+    started it (a forked child's copy of the pipes is not its to close)."""
+    if os.getpid() != started_by:
+        return
+    for stream in (proc.stdin, proc.stdout):
+        if stream is not None:
+            stream.close()
+    proc.wait()
 
 
 def _wrapped(made: git.Repo) -> Repo:
@@ -120,6 +160,30 @@ def resolve(repo: Repo, ref: str) -> str:
     if result is None or result.returncode != 0:
         raise RefError(f"unknown git ref or release '{ref}'")
     return result.stdout.decode().strip()
+
+
+def resolve_many(repo: Repo, refs: list[str]) -> list[str]:
+    """The commit sha each ref names, through one `git cat-file --batch-check` (a history of
+    40 releases resolves in one process, not 40); RefError for the first that names none."""
+    if not refs:
+        return []
+    for ref in refs:
+        if not ref or ref.startswith("-") or "\n" in ref:
+            raise RefError(f"unknown git ref or release '{ref}'")
+    result = subprocess.run(["git", "cat-file", "--batch-check=%(objectname) %(objecttype)"],
+                            cwd=repo.working_tree_dir or repo.git_dir, capture_output=True,
+                            check=False,
+                            input="".join(f"{ref}^{{commit}}\n" for ref in refs).encode())
+    lines = result.stdout.decode().splitlines()
+    if result.returncode != 0 or len(lines) != len(refs):
+        return [resolve(repo, ref) for ref in refs]  # git said something else: one by one
+    out = []
+    for ref, line in zip(refs, lines, strict=True):
+        sha, _, kind = line.partition(" ")
+        if kind != "commit":
+            raise RefError(f"unknown git ref or release '{ref}'")
+        out.append(sha)
+    return out
 
 
 def read_tree(repo: Repo, commit: str, prefix: str) -> list[FileBlob]:
@@ -287,8 +351,8 @@ def list_files(repo: Repo, commit: str, prefix: str) -> dict[str, str]:
 
 
 def blob_bytes(repo: Repo, blob: str) -> bytes:
-    """The bytes of a blob, through the long-lived `cat-file --batch` process."""
-    return repo.git.get_object_data(blob)[3]
+    """The bytes of a blob, through the repository's long-lived `cat-file --batch` process."""
+    return repo.read_blob(blob)
 
 
 def blobs_bytes(repo: Repo, blobs: Iterable[str]) -> dict[str, bytes]:

@@ -32,9 +32,12 @@ class Point:
 def published(manual: Manual, records: list[Release] | None = None) -> list[Point]:
     """Every published release, oldest first (by date, then id)."""
     records = list_releases(manual.config) if records is None else records
-    return [Point(release=r, commit=gitio.resolve(manual.repo, r.source_commit)
-                  if r.source_commit else base_commit(manual.config, manual.repo, r.id))
-            for r in records if r.status == "published"]
+    done = [r for r in records if r.status == "published"]
+    recorded = [r.source_commit for r in done if r.source_commit]
+    commits = dict(zip(recorded, gitio.resolve_many(manual.repo, recorded), strict=True))
+    return [Point(release=r, commit=commits[r.source_commit] if r.source_commit
+                  else base_commit(manual.config, manual.repo, r.id))
+            for r in done]
 
 
 def parse_date(text: str) -> dt.date | None:
