@@ -30,6 +30,16 @@ def test_refs_resolve_as_gitpython_resolves_them(manual: ManualRepo) -> None:
     for bad in ("nope", "-x", "", "HEAD:procedures", "a\nb", "release/r2"):
         with pytest.raises(RefError):
             gitio.resolve(repo, bad)
+        with pytest.raises(RefError, match="unknown git ref"):
+            gitio.resolve_many(repo, ["HEAD", bad])
+    many = ["HEAD", "HEAD~1", "release/r1", first, first[:10]]
+    assert gitio.resolve_many(repo, many) == [theirs.commit(r).hexsha for r in many]
+    assert gitio.resolve_many(repo, []) == []
+    blob = theirs.commit(first).tree["procedures/cp3.md"]
+    assert gitio.blob_bytes(repo, blob.hexsha) == blob.data_stream.read()
+    assert gitio.blob_bytes(repo, blob.hexsha) == blob.data_stream.read()  # the same process
+    with pytest.raises(RefError, match="cannot read blob"):
+        gitio.blob_bytes(repo, "0" * 40)
     assert gitio.tag_exists(repo, "release/r1") and gitio.tag_exists(repo, "light")
     assert not gitio.tag_exists(repo, "release/r2") and not gitio.tag_exists(repo, "-x")
     tree = theirs.commit(first).tree
