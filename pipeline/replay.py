@@ -8,7 +8,9 @@ templates, its editorial.toml, git's HEAD, refs and config, and the tool's code 
 libraries. A later run with the same command line and the same fingerprint prints the kept
 answer without loading the tool: Python starts, a few hundred `stat` calls are made, the
 answer is written. An edit, a commit, a tag, a checkout, a correction or an upgrade changes
-the fingerprint, and the command then runs again.
+the fingerprint, and the command then runs again. (`changes` also merges what it detects into
+the open release's notes: a run that writes them changes what it covers, so its answer is not
+kept, and it is replayed only once a run found nothing to write.)
 
 Stat data can miss an edit only when a file changes twice within the file system's clock
 tick with its size unchanged; git calls such a file "racily clean". As git does, an answer
