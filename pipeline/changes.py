@@ -39,7 +39,7 @@ from pipeline.blockdiff import Piece, deleted_pieces, diff_chapter, inserted_pie
 from pipeline.diffcache import decode_lists, encode_lists
 from pipeline.gcpause import without_gc
 from pipeline.halves import in_two
-from pipeline.models import Change, Chapter, Snapshot
+from pipeline.models import Change, Chapter, Snapshot, with_fields
 from pipeline.moves import best_pairs, find_moves
 from pipeline.parsecache import size_hint
 from pipeline.redline import counter_similarity, similarity, words
@@ -316,15 +316,5 @@ def assign_ids(changes: list[Change]) -> list[Change]:
             continue
         base = change_id(change)
         seen[base] += 1
-        out.append(_with_id(change, base if seen[base] == 1 else f"{base}-{seen[base]}"))
+        out.append(with_fields(change, id=base if seen[base] == 1 else f"{base}-{seen[base]}"))
     return out
-
-
-def _with_id(change: Change, change_id: str) -> Change:
-    """replace(change, id=change_id), made by copying the fields (dataclasses.replace checks
-    and calls the constructor: several times slower, for every change of a release)."""
-    copy = object.__new__(Change)
-    state = copy.__dict__
-    state.update(change.__dict__)
-    state["id"] = change_id
-    return copy

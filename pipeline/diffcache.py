@@ -21,7 +21,7 @@ from typing import Any
 
 from pipeline import parsecache
 from pipeline.blockdiff import Piece
-from pipeline.models import Change, Place, Segment
+from pipeline.models import Change, Place, Segment, made
 
 FOLDER = "changes"  # inside the parse cache's folder, so pruned with it
 _CHANGE_FIELDS = tuple(f.name for f in fields(Change))
@@ -44,25 +44,14 @@ def _change_row(change: Change) -> tuple[Any, ...]:
     return tuple(row)
 
 
-_new = object.__new__
-_set = object.__setattr__
-
-
-def _segment(op: str, text: str) -> Segment:
-    segment = _new(Segment)
-    _set(segment, "__dict__", {"op": op, "text": text})
-    return segment
-
-
 def _change_of(row: tuple[Any, ...]) -> Change:
     """The change `_change_row` gave. Its values were made by the engine, so they are set as
     they are (the dataclasses' constructors cost more than the rest of reading them)."""
     values = list(row)
-    values[_REDLINE] = tuple(_segment(op, text) for op, text in row[_REDLINE])
+    values[_REDLINE] = tuple(made(Segment, {"op": op, "text": text})
+                             for op, text in row[_REDLINE])
     values[_PLACES] = tuple(Place(*p) for p in row[_PLACES])
-    change = _new(Change)
-    _set(change, "__dict__", dict(zip(_CHANGE_FIELDS, values, strict=True)))
-    return change
+    return made(Change, dict(zip(_CHANGE_FIELDS, values, strict=True)))
 
 
 def _encode(pieces: list[Piece]) -> bytes:
