@@ -131,13 +131,9 @@ def all_body_changes(pairs: list[tuple[Chapter, Chapter]], memo: BodyMemo | None
     there are many (see halves.in_two): each pair is parsed and compared in one process
     only, and only its changes come back. `meanwhile` (work on chapters of about
     `meanwhile_size`) is done in this process while the other one works."""
-    out: list[list[Piece] | None] = [
-        [] if before.blob and before.blob == after.blob
-        else memo.get(before.blob, after.blob) if memo is not None and before.blob
-        and after.blob else None
-        for before, after in pairs]
+    out = [_known_body(before, after, memo) for before, after in pairs]
     todo = [k for k, found in enumerate(out) if found is None]
-    done = in_two(lambda k: body_changes(*pairs[k], memo), todo,
+    done = in_two(lambda k: _computed_body(*pairs[k], memo), todo,
                   [size_hint(pairs[k][0]) + size_hint(pairs[k][1]) for k in todo],
                   encode_lists, decode_lists, FORK_MIN_SIZE, meanwhile, meanwhile_size,
                   (parsecache.hold, parsecache.release))
@@ -151,22 +147,29 @@ def body_changes(before: Chapter, after: Chapter, memo: BodyMemo | None = None
     """The changes in the body of a chapter (filed under its new id and part). The same bytes
     have the same body, so a chapter whose blob is unchanged is not even read; what two blobs
     give is the same on every run, so it is kept in `memo`."""
-    if before.blob and before.blob == after.blob:
-        return []
-    keep = memo is not None and bool(before.blob) and bool(after.blob)
-    if keep:
-        assert memo is not None
-        hit = memo.get(before.blob, after.blob)
-        if hit is not None:
-            return hit
+    known = _known_body(before, after, memo)
+    return known if known is not None else _computed_body(before, after, memo)
+
+
+def _computed_body(before: Chapter, after: Chapter, memo: BodyMemo | None) -> list[Piece]:
+    """The body changes of a pair not known yet (see `_known_body`), kept in `memo`."""
     pieces: list[Piece] = []
     if before.body != after.body:
         body = [_in_chapter(p, after) for p in diff_chapter(before, after)]
         pieces = fold_renumbering(body, after)
-    if keep:
-        assert memo is not None
+    if memo is not None and before.blob and after.blob:
         memo.put(before.blob, after.blob, pieces)
     return pieces
+
+
+def _known_body(before: Chapter, after: Chapter, memo: BodyMemo | None) -> list[Piece] | None:
+    """The body changes of a pair known without reading either body: none for the same
+    blob, else what `memo` kept for the two blobs; None when they must be computed."""
+    if before.blob and before.blob == after.blob:
+        return []
+    if memo is not None and before.blob and after.blob:
+        return memo.get(before.blob, after.blob)
+    return None
 
 
 def _pairs_by_id(old: Snapshot, new: Snapshot
@@ -177,19 +180,6 @@ def _pairs_by_id(old: Snapshot, new: Snapshot
     gone = [c for c in old.chapters if c.id not in after]
     came = [c for c in new.chapters if c.id not in before]
     return pairs, gone, came
-
-
-def pair_chapters(old: Snapshot, new: Snapshot
-                  ) -> tuple[list[tuple[Chapter, Chapter]], list[Chapter], list[Chapter]]:
-    """(pairs of old and new chapters, added chapters, removed chapters)."""
-    pairs, gone, came = _pairs_by_id(old, new)
-    if gone and came:
-        renamed = _pair_by_content(gone, came)
-        pairs += renamed
-        paired = {id(c) for pair in renamed for c in pair}
-        gone = [c for c in gone if id(c) not in paired]
-        came = [c for c in came if id(c) not in paired]
-    return pairs, came, gone
 
 
 def _shingles(chapter: Chapter) -> Counter[tuple[str, ...]]:
