@@ -19,7 +19,8 @@ from collections.abc import Callable
 
 from pipeline.models import Block, with_fields
 
-_LIST_START = re.compile(r"^(?:[-+*]|\d{1,9}[.)])(?:\s|$)")
+_LIST_MARK = r"(?:[-+*]|\d{1,9}[.)])(?:\s|$)"  # what opens a list item
+_LIST_START = re.compile(_LIST_MARK)
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 _REF_DEF = re.compile(r"^ {0,3}\[[^\]]+\]:", re.MULTILINE)
 # HTML blocks that run over blank lines, with what ends them (CommonMark types 1 to 5).
@@ -88,7 +89,7 @@ def pieces(lines: list[str]) -> list[int] | None:
 # not `^`, so the regex engine jumps from newline to newline: ten times faster.)
 _MAY_OPEN = re.compile(r"\n *[`~<]")
 # A blank (or whitespace-only) line, then a line where a piece starts (as `pieces` says).
-_STARTS = r"(?=\S)(?!(?:[-+*]|\d{1,9}[.)])(?:\s|$))"
+_STARTS = rf"(?=\S)(?!{_LIST_MARK})"
 _CUT = re.compile(r"\n[^\S\n]*\n" + _STARTS)
 _FIRST_CUT = re.compile(r"[^\S\n]*\n" + _STARTS)  # the body's first line blank
 

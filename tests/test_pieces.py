@@ -45,9 +45,10 @@ def test_spans_are_the_pieces(lines: list[str]) -> None:
 @given(st.lists(LINE, max_size=12))
 def test_fast_line_patterns_find_what_the_plain_ones_find(lines: list[str]) -> None:
     body = "\n".join(lines)
-    assert chapters._starts_block(body) == bool(chapters._BLOCK_START.search(body))
-    slow = chapters._CONFLICT.search(body)
-    fast = chapters._CONFLICT.match(body) or chapters._LINE_CONFLICT.search(body)
+    assert bool(chapters._starts_block(body)) == bool(
+        re.search("^" + chapters._OPENS_BLOCK, body, re.MULTILINE))
+    slow = re.search("^" + chapters._CONFLICT_MARK, body, re.MULTILINE)
+    fast = chapters._conflict_marker(body)
     assert (fast.start(1) if fast else None) == (slow.start(1) if slow else None)
     assert re.search(r"^ *[`~<]", body, re.MULTILINE) is None or \
         chunks._MAY_OPEN.search(body) or body.lstrip(" ")[:1] in ("`", "~", "<")
