@@ -16,7 +16,7 @@ import weakref
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from pipeline.errors import EditorialError, RefError
 
@@ -42,8 +42,7 @@ class Repo:
         of this one's own, so a forked child never shares its pipes with its parent."""
         if self._batch is None or self._batch[0] != os.getpid() \
                 or self._batch[1].poll() is not None:
-            proc = subprocess.Popen(["git", "cat-file", "--batch"],
-                                    cwd=self.working_tree_dir or self.git_dir,
+            proc = subprocess.Popen(["git", "cat-file", "--batch"], cwd=self.cwd,
                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                     stderr=subprocess.DEVNULL)
             weakref.finalize(self, _end_batch, proc, os.getpid())
@@ -53,29 +52,42 @@ class Repo:
         try:
             proc.stdin.write(f"{blob}\n".encode())
             proc.stdin.flush()
-            header = proc.stdout.readline()
+            header, data = _next_object(proc.stdout)
         except OSError:
-            header = b""
-        fields = header.split()
-        if len(fields) != 3:
+            header, data = b"", None
+        if data is None:
             said = header.decode(errors="replace").strip() or "no answer"
             raise RefError(f"cannot read blob {blob}: git cat-file says {said}")
-        size = int(fields[2])
-        return proc.stdout.read(size + 1)[:size]  # the object, then a newline
+        return data
+
+    @property
+    def cwd(self) -> str:
+        """Where git commands for this repository run."""
+        return self.working_tree_dir or self.git_dir
 
     @property
     def gitpython(self) -> git.Repo:
         if self._made is None:
             import git
 
-            self._made = git.Repo(self.working_tree_dir or self.git_dir,
-                                  search_parent_directories=False)
+            self._made = git.Repo(self.cwd, search_parent_directories=False)
         return self._made
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("__") or name == "_made":
             raise AttributeError(name)
         return getattr(self.gitpython, name)
+
+
+def _next_object(out: IO[bytes]) -> tuple[bytes, bytes | None]:
+    """(the header `git cat-file --batch` wrote next, the object's bytes; None when the
+    header names no object: "<id> missing", or nothing at all when git stopped)."""
+    header = out.readline()
+    fields = header.split()
+    if len(fields) != 3:
+        return header, None
+    size = int(fields[2])
+    return header, out.read(size + 1)[:size]  # the object, then a newline
 
 
 def _end_batch(proc: subprocess.Popen[bytes], started_by: int) -> None:
@@ -139,9 +151,16 @@ def init_repo(root: Path) -> Repo:
         return _wrapped(git.Repo.init(root, initial_branch="main"))
 
 
-def _run(repo: Repo, *args: str) -> subprocess.CompletedProcess[bytes]:
-    return subprocess.run(["git", *args], cwd=repo.working_tree_dir or repo.git_dir,
-                          capture_output=True, check=False)
+def _run(repo: Repo, *args: str, stdin: bytes | None = None
+         ) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run(["git", *args], cwd=repo.cwd, input=stdin, capture_output=True,
+                          check=False)
+
+
+def _safe_ref(ref: str) -> bool:
+    """A ref that can go on git's command line or its input as one argument, never an
+    option or two lines."""
+    return bool(ref) and not ref.startswith("-") and "\n" not in ref
 
 
 def has_commits(repo: Repo) -> bool:
@@ -155,7 +174,7 @@ def has_commits(repo: Repo) -> bool:
 def resolve(repo: Repo, ref: str) -> str:
     """The commit sha a ref names; RefError when there is none."""
     result = None
-    if ref and not ref.startswith("-") and "\n" not in ref:
+    if _safe_ref(ref):
         result = _run(repo, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
     if result is None or result.returncode != 0:
         raise RefError(f"unknown git ref or release '{ref}'")
@@ -168,12 +187,10 @@ def resolve_many(repo: Repo, refs: list[str]) -> list[str]:
     if not refs:
         return []
     for ref in refs:
-        if not ref or ref.startswith("-") or "\n" in ref:
+        if not _safe_ref(ref):
             raise RefError(f"unknown git ref or release '{ref}'")
-    result = subprocess.run(["git", "cat-file", "--batch-check=%(objectname) %(objecttype)"],
-                            cwd=repo.working_tree_dir or repo.git_dir, capture_output=True,
-                            check=False,
-                            input="".join(f"{ref}^{{commit}}\n" for ref in refs).encode())
+    result = _run(repo, "cat-file", "--batch-check=%(objectname) %(objecttype)",
+                  stdin="".join(f"{ref}^{{commit}}\n" for ref in refs).encode())
     lines = result.stdout.decode().splitlines()
     if result.returncode != 0 or len(lines) != len(refs):
         return [resolve(repo, ref) for ref in refs]  # git said something else: one by one
@@ -224,7 +241,7 @@ def tags(repo: Repo) -> dict[str, str]:
 
 
 def tag_exists(repo: Repo, name: str) -> bool:
-    if not name or name.startswith("-") or "\n" in name:
+    if not _safe_ref(name):
         return False
     return _run(repo, "rev-parse", "--verify", "--quiet", f"refs/tags/{name}").returncode == 0
 
@@ -335,7 +352,7 @@ class FileChange:
 def list_files(repo: Repo, commit: str, prefix: str) -> dict[str, str]:
     """Path -> blob id of every file under `prefix` at `commit`, without reading the files."""
     result = None
-    if not commit.startswith("-"):
+    if _safe_ref(commit):
         result = _run(repo, "ls-tree", "-r", "-z", "--full-tree", commit, "--", prefix)
     if result is None or result.returncode != 0:
         raise RefError(f"unknown git ref '{commit}'")
@@ -368,9 +385,9 @@ def blobs_stream(repo: Repo, blobs: Iterable[str]) -> Iterator[tuple[str, bytes]
     wanted = list(dict.fromkeys(blobs))
     if not wanted:
         return
-    proc = subprocess.Popen(["git", "cat-file", "--batch"],
-                            cwd=repo.working_tree_dir or repo.git_dir, stdin=subprocess.PIPE,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(["git", "cat-file", "--batch"], cwd=repo.cwd,
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
     assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
     ids = "".join(f"{b}\n" for b in wanted).encode()
 
@@ -386,16 +403,14 @@ def blobs_stream(repo: Repo, blobs: Iterable[str]) -> Iterator[tuple[str, bytes]
     done = False
     try:
         for blob in wanted:
-            header = proc.stdout.readline()
-            fields = header.split()
-            if len(fields) != 3:
+            header, data = _next_object(proc.stdout)
+            if data is None:
                 if not header:  # git stopped early: its own words are on stderr
                     said = proc.stderr.read().decode(errors="replace").strip()
                     raise RefError("cannot read the files: " + said)
                 said = header.decode(errors="replace").rstrip("\n")
                 raise RefError(f"cannot read blob {blob}: git cat-file says {said}")
-            size = int(fields[2])
-            yield blob, proc.stdout.read(size + 1)[:size]  # the object, then a newline
+            yield blob, data
         done = True
     finally:
         if not done:  # an error, or the caller stopped reading: git need not go on
@@ -416,11 +431,8 @@ def diff_commits(repo: Repo, pairs: list[tuple[str, str]],
     if not pairs:
         return []
     lines = "".join(f"{new} {old}\n" for old, new in pairs)
-    result = subprocess.run(
-        ["git", "diff-tree", "--stdin", "-r", "-z", "--no-renames", "--no-abbrev", "--always",
-         "--", prefix],
-        cwd=repo.working_tree_dir or repo.git_dir, input=lines.encode(), capture_output=True,
-        check=False)
+    result = _run(repo, "diff-tree", "--stdin", "-r", "-z", "--no-renames", "--no-abbrev",
+                  "--always", "--", prefix, stdin=lines.encode())
     if result.returncode != 0:
         raise RefError(f"cannot compare commits: {result.stderr.decode(errors='replace').strip()}")
     groups: list[list[FileChange]] = []
