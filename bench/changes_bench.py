@@ -17,73 +17,34 @@ source tree.
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
-import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
+
+from procs import best, editorial_command, installed_env
 
 RUNS = 3
 TARGET_RATIO = 5.0
 TARGET_MB = 200.0
 
 
-def editorial_command() -> list[str]:
-    """The installed console script beside this Python, else `python -m pipeline`."""
-    script = Path(sys.executable).with_name("editorial")
-    if script.exists():
-        return [str(script)]
-    found = shutil.which("editorial")
-    return [found] if found else [sys.executable, "-m", "pipeline"]
-
-
-def measure(command: list[str], cwd: Path, env: dict[str, str] | None = None
-            ) -> tuple[float, float, float]:
-    """(wall seconds, CPU seconds, peak resident MB) of one run, output thrown away."""
-    started = time.perf_counter()
-    proc = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, env=env)
-    _pid, status, usage = os.wait4(proc.pid, 0)
-    elapsed = time.perf_counter() - started
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    if proc.returncode != 0:
-        err = proc.stderr.read().decode() if proc.stderr else ""
-        raise SystemExit(f"{' '.join(command)} failed ({proc.returncode}): {err}")
-    # ru_maxrss is in kilobytes on Linux (bytes on macOS).
-    scale = 1024 * 1024 if sys.platform == "darwin" else 1024
-    return elapsed, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / scale
-
-
-def best(command: list[str], cwd: Path, before: Callable[[], None] = lambda: None,
-         env: dict[str, str] | None = None) -> tuple[float, float, float]:
-    runs = []
-    for _ in range(RUNS):
-        before()
-        runs.append(measure(command, cwd, env))
-    return (min(r[0] for r in runs), min(r[1] for r in runs), max(r[2] for r in runs))
-
-
 def run(manual: Path) -> None:
     editorial = [*editorial_command(), "changes", "--from", "r1", "--to", "r2", "--json"]
     git = ["git", "--no-pager", "diff", "--word-diff", "r1", "r2"]
     cache = manual / ".git" / "editorial-cache"
-    replay = {k: v for k, v in os.environ.items()
-              if k not in ("PYTHONDONTWRITEBYTECODE", "EDITORIAL_REPLAY")}
-    replay["PYTHONPYCACHEPREFIX"] = str(manual.parent / "pycache")
+    replay = installed_env(manual.parent / "pycache")
     env = dict(replay, EDITORIAL_REPLAY="0")  # the engine at work, never a replayed output
 
     def drop_changes() -> None:
         for folder in cache.glob("*/changes"):
             shutil.rmtree(folder, ignore_errors=True)
 
-    cold = best(editorial, manual, before=lambda: shutil.rmtree(cache, ignore_errors=True),
+    cold = best(editorial, manual, RUNS, before=lambda: shutil.rmtree(cache, ignore_errors=True),
                 env=env)
-    parsed = best(editorial, manual, before=drop_changes, env=env)
-    warm = best(editorial, manual, env=env)
-    replayed = best(editorial, manual, env=replay)
-    git_run = best(git, manual)
+    parsed = best(editorial, manual, RUNS, env, drop_changes)
+    warm = best(editorial, manual, RUNS, env)
+    replayed = best(editorial, manual, RUNS, replay)
+    git_run = best(git, manual, RUNS)
     out = subprocess.run(editorial, cwd=manual, capture_output=True, check=True,
                          env=env).stdout
     print(f"JSON written: {len(out) / 1e6:.1f} MB; best of {RUNS} runs each; cold = no "

@@ -27,6 +27,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from procs import best, editorial_command, installed_env
+
 from pipeline import replay
 from pipeline.changes import detect_changes
 from pipeline.chapters import parse_chapter
@@ -36,6 +38,7 @@ RELEASES = 40
 EDITS_PER_RELEASE = 6
 FOLLOWED = "C010"
 TARGET_RATIO = 2.0
+RUNS = 5
 _PARAGRAPH = re.compile(r"^(?:\d+\.\d+ )?[A-Z][a-z]+ .+\.$")
 
 
@@ -134,27 +137,6 @@ def make_history(root: Path) -> str:
     return followed
 
 
-def editorial_command() -> list[str]:
-    """The console script beside this Python, else `python -m pipeline`."""
-    script = Path(sys.executable).with_name("editorial")
-    return [str(script)] if script.exists() else [sys.executable, "-m", "pipeline"]
-
-
-def best(command: list[str], cwd: Path, runs: int = 5, env: dict[str, str] | None = None
-         ) -> tuple[float, float]:
-    """(best wall seconds, peak resident MB) of a child process, output thrown away."""
-    times, peak = [], 0.0
-    for _ in range(runs):
-        started = time.perf_counter()
-        proc = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL, env=env)
-        _pid, status, usage = os.wait4(proc.pid, 0)
-        times.append(time.perf_counter() - started)
-        if os.waitstatus_to_exitcode(status) != 0:
-            raise SystemExit(f"{' '.join(command)} failed")
-        peak = max(peak, usage.ru_maxrss / (1024 * 1024 if sys.platform == "darwin" else 1024))
-    return min(times), peak
-
-
 def _in_process(root: Path, args: list[str], runs: int = 5) -> float:
     """Best seconds for a command inside this (warm) Python process."""
     from click.testing import CliRunner
@@ -171,13 +153,6 @@ def _in_process(root: Path, args: list[str], runs: int = 5) -> float:
     return min(times)
 
 
-def _installed_env(pycache: Path, **extra: str) -> dict[str, str]:
-    """The environment with bytecode kept (as pip compiles an installed tool's), in a folder
-    of its own even where PYTHONDONTWRITEBYTECODE is set."""
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    return {**env, "PYTHONPYCACHEPREFIX": str(pycache), **extra}
-
-
 def run(manual: Path) -> None:
     with tempfile.TemporaryDirectory(prefix="editorial-history-") as tmp:
         root = Path(tmp) / "history"
@@ -192,26 +167,27 @@ def run(manual: Path) -> None:
         editorial = editorial_command()
         blame, log = [*editorial, "blame", chapter], [*editorial, "log", chapter]
         pycache = Path(tmp) / "pycache"
-        none, engine, replayed = (_installed_env(pycache, EDITORIAL_CACHE="0"),
-                                  _installed_env(pycache, EDITORIAL_REPLAY="0"),
-                                  _installed_env(pycache))
+        none, engine, replayed = (installed_env(pycache, EDITORIAL_CACHE="0"),
+                                  installed_env(pycache, EDITORIAL_REPLAY="0"),
+                                  installed_env(pycache))
         best([sys.executable, "-c", "import pipeline.cli.history_cmds"], root, 1, none)
         timed: dict[str, dict[str, float]] = {"blame": {}, "log": {}}
         peak = 0.0
         for name, command in (("blame", blame), ("log", log)):
             for state, env in (("none", none), ("engine", engine)):
-                timed[name][state], mb = best(command, root, env=env)
+                timed[name][state], _cpu, mb = best(command, root, RUNS, env)
                 peak = max(peak, mb)
         # Answers are kept only for files older than replay's window of distrust.
         time.sleep(max(0.0, replay.RACY_NS / 1e9 + 0.1 - (time.perf_counter() - built)))
         for name, command in (("blame", blame), ("log", log)):
-            timed[name]["replayed"], mb = best(command, root, env=replayed)
+            timed[name]["replayed"], _cpu, mb = best(command, root, RUNS, replayed)
             peak = max(peak, mb)
-        git_s, _ = best(["git", "--no-pager", "log", "-p", "--", path], root)
-        follow_s, _ = best(["git", "--no-pager", "log", "-p", "--follow", "--", path], root)
-        python_s, _ = best([sys.executable, "-c", "pass"], root, env=none)
-        start_s, _ = best([sys.executable, "-c", "import pipeline.cli.history_cmds"], root,
-                          env=none)
+        git_s, _cpu, _mb = best(["git", "--no-pager", "log", "-p", "--", path], root, RUNS)
+        follow_s, _cpu, _mb = best(["git", "--no-pager", "log", "-p", "--follow", "--", path],
+                                   root, RUNS)
+        python_s, _cpu, _mb = best([sys.executable, "-c", "pass"], root, RUNS, none)
+        start_s, _cpu, _mb = best([sys.executable, "-c", "import pipeline.cli.history_cmds"],
+                                  root, RUNS, none)
         os.environ["EDITORIAL_CACHE"] = "0"
         try:
             in_cold = _in_process(root, ["blame", chapter])

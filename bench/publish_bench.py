@@ -15,13 +15,13 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 import time
 from dataclasses import replace
 from pathlib import Path
 
 import pypandoc
+from procs import editorial_command
 
 from pipeline.approval import content_tree
 from pipeline.chapters import split_front_matter
@@ -35,11 +35,6 @@ FORMATS = "html,docx,md"
 PHASES = (("Reading release", "read + detect changes"), ("Rendering", "render templates"),
           ("Converting", "pandoc (DOCX, Markdown)"), ("Writing", "write files"),
           ("Committing", "commit + tag"))
-
-
-def editorial_command() -> list[str]:
-    script = Path(sys.executable).with_name("editorial")
-    return [str(script)] if script.exists() else [sys.executable, "-m", "pipeline"]
 
 
 def git(root: Path, *args: str) -> str:
