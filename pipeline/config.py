@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.errors import ConfigError, NotAManual
+from pipeline.locate import CONFIG_NAME, manual_root
 
-CONFIG_NAME = "editorial.toml"
 DEFAULT_FORMATS = ("html", "docx", "md")
 KNOWN_FORMATS = ("html", "docx", "md", "pdf", "json", "csv", "feed")
 
@@ -72,9 +72,9 @@ class Config:
 def find_root(start: Path) -> Path:
     """The nearest folder at or above `start` holding editorial.toml."""
     start = start.resolve()
-    for folder in (start, *start.parents):
-        if (folder / CONFIG_NAME).is_file():
-            return folder
+    found = manual_root(str(start))
+    if found is not None:
+        return Path(found)
     raise NotAManual(f"not a manual (no {CONFIG_NAME} here or in any parent folder)", str(start))
 
 

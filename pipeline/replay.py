@@ -29,6 +29,8 @@ import os
 import sys
 import time
 
+from pipeline.locate import CONFIG_NAME, manual_root
+
 TYPE_CHECKING = False  # typing itself is not imported: it would cost more than a replay
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
@@ -77,7 +79,11 @@ def plan(argv: list[str], cwd: str, env: dict[str, str], ttys: tuple[bool, bool]
         return None
     if any("@{" in arg for arg in args):
         return None  # a reflog ref ("main@{yesterday}") can name another commit tomorrow
-    root = _manual_root(os.path.realpath(start), explicit)
+    start = os.path.realpath(start)
+    if explicit:  # -C names the manual's folder itself, as open_manual takes it
+        root = start if os.path.isfile(os.path.join(start, CONFIG_NAME)) else None
+    else:
+        root = manual_root(start)
     if root is None:
         return None
     git_dir = _git_dir(root)
@@ -98,18 +104,6 @@ def _fnv1a(data: bytes) -> int:
     for byte in data:
         value = ((value ^ byte) * 0x100000001B3) & 0xFFFFFFFFFFFFFFFF
     return value
-
-
-def _manual_root(start: str, explicit: bool) -> str | None:
-    """The folder holding editorial.toml, found as `config.find_root` finds it."""
-    folder = start
-    while True:
-        if os.path.isfile(os.path.join(folder, "editorial.toml")):
-            return folder
-        parent = os.path.dirname(folder)
-        if explicit or parent == folder:
-            return None
-        folder = parent
 
 
 def _git_dir(root: str) -> str | None:
@@ -138,7 +132,7 @@ def watched_paths(plan_: Plan, manual_folders: Iterable[str], code_folders: Iter
     git = plan_.git_dir
     home = os.environ.get("HOME", "")
     xdg = os.environ.get("XDG_CONFIG_HOME") or os.path.join(home, ".config")
-    walked = [os.path.join(plan_.root, "editorial.toml"),
+    walked = [os.path.join(plan_.root, CONFIG_NAME),
               os.path.join(plan_.root, ".gitattributes"), *manual_folders,
               *(os.path.join(git, name) for name in _GIT_HEADS), os.path.join(git, "packed-refs"),
               os.path.join(git, "config"), os.path.join(git, "refs"), os.path.join(git, "info"),
