@@ -109,11 +109,8 @@ class DiffCache:
             return None
 
     def put(self, old_blob: str, new_blob: str, pieces: list[Piece]) -> None:
-        try:
-            data = _encode(pieces)
-        except ValueError:  # a value marshal cannot keep: computed again next time
-            return
-        self._pack.add(self._key(old_blob, new_blob), data)
+        kept = list(pieces)  # as they are now, whenever the entry is written
+        self._pack.add(self._key(old_blob, new_blob), lambda: _encode(kept))
 
 
 def open_cache(git_dir: str | os.PathLike[str] | None) -> DiffCache | None:

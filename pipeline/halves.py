@@ -14,6 +14,7 @@ share is done here, so any error is raised as if there were no child), the jobs 
 from __future__ import annotations
 
 import atexit
+import contextlib
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -88,6 +89,7 @@ def in_two(work: Callable[[T], R], jobs: Sequence[T], weights: Sequence[int],
             with os.fdopen(write_end, "wb") as pipe:
                 pipe.write(data)
             if child_after is not None:
+                detach_from_caller()
                 child_after[1]()
             status = 0
         finally:
@@ -110,8 +112,26 @@ def in_two(work: Callable[[T], R], jobs: Sequence[T], weights: Sequence[int],
 
 
 # Children that may still be finishing (see in_two's child_after): waited for at exit, so a
-# process never leaves one writing behind it.
+# process never leaves one writing behind it, unless it says so (`leave_children`).
 _CHILDREN: list[int] = []
+
+
+def detach_from_caller() -> None:
+    """Make this (forked) process stand apart from whoever ran its parent: its own session
+    (the terminal's signals are not for it), and no standard streams (a caller reading the
+    command's output sees it end with the command, not with this process)."""
+    with contextlib.suppress(OSError):  # already a session's leader
+        os.setsid()
+    null = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(null, fd)
+    os.close(null)
+
+
+def leave_children() -> None:
+    """Exit without waiting for the children still finishing (they have sent their results
+    and stand apart: see `detach_from_caller`); init reaps them."""
+    _CHILDREN.clear()
 
 
 def _reap(block: bool = True) -> None:

@@ -28,7 +28,11 @@ def _run() -> None:
         if answer is not None:
             replay.replay(answer)
             sys.exit(0)
+    from pipeline import parsecache
     from pipeline.cli import main as cli_main
+
+    # What the caches keep is written once the answer is out (see `_leave`).
+    parsecache.hold()
 
     if plan is None:
         cli_main()
@@ -42,8 +46,11 @@ def _leave(code: object) -> None:
     exiting (a tenth of a second, after the answer is printed); the exit hooks still run
     (children reaped, finalizers) and the output is flushed first. With other threads still
     running, the usual exit, which waits for them."""
+    parsecache = sys.modules.get("pipeline.parsecache")
     threading = sys.modules.get("threading")
     if threading is not None and threading.active_count() > 1:
+        if parsecache is not None:
+            parsecache.release()
         sys.exit(code)
     if code is None:
         status = 0
@@ -53,6 +60,13 @@ def _leave(code: object) -> None:
         print(code, file=sys.stderr)
         status = 1
     status = _flushed(status)
+    # The caches' new entries are written by a process of their own, which this one does not
+    # wait for, nor for a forked half still writing its own (both hold the caches' locks).
+    if parsecache is not None:
+        parsecache.release_detached()
+    halves = sys.modules.get("pipeline.halves")
+    if halves is not None:
+        halves.leave_children()
     atexit._run_exitfuncs()
     os._exit(_flushed(status) & 0xFF)
 

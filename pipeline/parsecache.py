@@ -17,6 +17,13 @@ An entry holds the chapter's head (id, title, part, front matter: a few hundred 
 its body and blocks (most of it). `load_lazy` reads the head alone and gives a chapter whose
 body and blocks are read when first used: comparing two releases needs the blocks of a
 chapter only when its text changed and that change is not already known (see diffcache).
+
+Writing entries costs a first run over a large manual a sixth of its time, and nothing it
+prints depends on them. So the `editorial` program holds them (`hold`: given as functions,
+they are not even encoded yet) and, once its answer is out, leaves them to a detached process
+of its own (`release_detached`), as git leaves its housekeeping to `gc --auto`. A writer holds
+a shared lock on `<git dir>/editorial-cache/writing.lock` from its first held entry until its
+last is written, so `wait_for_writers` can wait for every one (the benchmark does).
 """
 
 from __future__ import annotations
@@ -32,6 +39,7 @@ from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
 
+from pipeline import halves
 from pipeline.models import Block, Chapter, Link, made
 
 ENTRY_LIMIT = 256  # pack files kept (one per run that added entries)
@@ -128,11 +136,19 @@ class Pack:
         except OSError:
             return None
 
-    def add(self, digest: bytes, data: bytes) -> None:
+    def add(self, digest: bytes, data: bytes | Callable[[], bytes]) -> None:
         """Append an entry to this process's pack (best effort: a read-only repository
-        still works, only slower); while writes are held, later (see `hold`)."""
-        if _HELD is not None:
-            _HELD.append((self, digest, data))
+        still works, only slower); while writes are held, later (see `hold`). `data` may be
+        a function that makes the bytes, called only when the entry is written (a held entry
+        then costs nothing until then); one that raises ValueError writes nothing."""
+        if _HELD is not None and _HELD.pid == os.getpid():
+            _HELD.entries.append((self, digest, data))
+            _HELD.lock(self.folder)
+            return
+        try:
+            if callable(data):
+                data = data()
+        except ValueError:  # a value marshal cannot keep: made again next time
             return
         try:
             if self._writer is None or self._writer_pid != os.getpid():
@@ -148,23 +164,124 @@ class Pack:
         self._listed()[digest] = (Path(self._writer.name), end - len(data), len(data))
 
 
-_HELD: list[tuple[Pack, bytes, bytes]] | None = None
+LOCK_NAME = "writing.lock"
+
+
+class _Held:
+    """Entries added while writes are held, by the process that holds them, with a shared
+    lock on each cache they go to (taken at the first entry, while the command still runs),
+    so that whoever waits for the writers (`wait_for_writers`) waits for these too."""
+
+    def __init__(self) -> None:
+        self.pid = os.getpid()
+        self.entries: list[tuple[Pack, bytes, bytes | Callable[[], bytes]]] = []
+        self.locks: dict[Path, int] = {}
+
+    def lock(self, folder: Path) -> None:
+        top = _top(folder)
+        if top in self.locks:
+            return
+        try:
+            top.mkdir(parents=True, exist_ok=True)
+            fd = os.open(top / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError:
+            return
+        self.locks[top] = fd
+        _flock(fd, shared=True)
+
+    def unlock(self) -> None:
+        for fd in self.locks.values():
+            os.close(fd)
+        self.locks.clear()
+
+
+_HELD: _Held | None = None
+
+
+def _top(folder: Path) -> Path:
+    """The cache folder named by this module that holds `folder` (else `folder` itself)."""
+    for candidate in (folder, *folder.parents):
+        if candidate.name == _FOLDER:
+            return candidate
+    return folder
+
+
+def _flock(fd: int, shared: bool) -> None:
+    try:
+        import fcntl
+    except ImportError:  # no locks here (Windows): writers are not waited for
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH if shared else fcntl.LOCK_EX)
+    except OSError:
+        return
 
 
 def hold() -> None:
-    """Keep the entries added from now on in memory, unwritten until `release` (a forked
-    child writes them once its results are sent: see halves.in_two)."""
+    """Keep the entries this process adds from now on unwritten (and unmade, when given as
+    functions) until `release`: a forked child writes them once its results are sent (see
+    halves.in_two), and the `editorial` command once its answer is out (`release_detached`).
+    A forked child that holds starts with nothing held: its parent writes its own."""
     global _HELD
-    if _HELD is None:
-        _HELD = []
+    if _HELD is None or _HELD.pid != os.getpid():
+        _HELD = _Held()
 
 
 def release() -> None:
     """Write the entries held since `hold`, and write at once again."""
     global _HELD
-    held, _HELD = _HELD or [], None
-    for found, digest, data in held:
-        found.add(digest, data)
+    held, _HELD = _HELD, None
+    if held is not None and held.pid == os.getpid():
+        _write(held)
+
+
+def _write(held: _Held) -> None:
+    try:
+        for found, digest, data in held.entries:
+            found.add(digest, data)
+    finally:
+        held.unlock()
+
+
+def release_detached() -> None:
+    """`release`, done by a child process of its own that outlives this one (as git leaves
+    its housekeeping to a detached process): this process can end as soon as its answer is
+    out, and the child, holding the caches' locks, writes the entries after. Done here where
+    there is no fork."""
+    global _HELD
+    held = _HELD
+    if held is None or held.pid != os.getpid() or not held.entries or not hasattr(os, "fork"):
+        release()
+        return
+    _HELD = None
+    try:
+        pid = os.fork()
+    except OSError:
+        _write(held)
+        return
+    if pid == 0:
+        status = 1
+        try:
+            halves.detach_from_caller()
+            _write(held)
+            status = 0
+        finally:
+            os._exit(status)
+    held.unlock()  # the child's copies of the lock files keep the locks
+
+
+def wait_for_writers(git_dir: str | os.PathLike[str]) -> None:
+    """Return once no process is writing entries to the repository's caches (started
+    before this call): what a benchmark does before timing the next run."""
+    top = Path(git_dir) / _FOLDER
+    try:
+        fd = os.open(top / LOCK_NAME, os.O_RDWR)
+    except OSError:
+        return  # no cache, or nothing ever held
+    try:
+        _flock(fd, shared=False)
+    finally:
+        os.close(fd)
 
 
 def read(where: tuple[Path, int, int], start: int = 0, length: int | None = None) -> bytes:
@@ -366,7 +483,7 @@ def load_lazy(root: Path | None, path: str, blob: str,
 
 def store(root: Path | None, chapter: Chapter) -> None:
     if root is not None:
-        pack(root).add(_key(chapter.path, chapter.blob), _encode(chapter))
+        pack(root).add(_key(chapter.path, chapter.blob), lambda: _encode(chapter))
 
 
 _PRUNED: set[Path] = set()
