@@ -259,7 +259,9 @@ def inline_text(token: Token) -> tuple[str, tuple[Link, ...]]:
 # Text that Markdown leaves as it is: no inline markup (code, emphasis, links, images, HTML,
 # entities, escapes), no table cells, no control characters; lines that start no block (no
 # indent, heading, quote, list item, setext underline, fence, HTML).
-_MARKUP = re.compile(r"[\\`*_\[\]<>&|~\t\x00-\x08\x0b-\x1f\x7f]")
+_MARKUP_CHARS = r"\\`*_\[\]<>&~\t\x00-\x08\x0b-\x1f\x7f"
+_MARKUP = re.compile(f"[{_MARKUP_CHARS}|]")
+_CELL_MARKUP = re.compile(f"[{_MARKUP_CHARS}]")  # a table row line: its pipes are the cells
 _OPENS_BLOCK = r"(?:[^\S\n]|[#>=+\-]|\d{1,9}[.)](?:\s|$))"
 _BLOCK_START = re.compile(_OPENS_BLOCK)
 _starts_block = _line_opening(_OPENS_BLOCK)  # some line of a text starts a block
@@ -333,11 +335,59 @@ def _plain_item(line: str, number: int, section: str) -> Block | None:
                      section, (Link(text=text, url=link.group(2)),) if link is not None else ())
 
 
+# A GFM table's delimiter row ("|---|:--:|"): a pipe around every column, spaces only.
+_DELIMITER_ROW = re.compile(r"\|(?: *:?-+:? *\|)+ *")
+# markdown-it stops filling short rows with empty cells after this many in a table
+# (markdown_it.rules_block.table.MAX_AUTOCOMPLETED_CELLS): a table that far is left to it.
+_MAX_FILLED = 0x10000
+
+
+def _row_cells(line: str) -> list[str] | None:
+    """The plain text of the cells of a table row line that opens and closes with '|'
+    (trailing spaces aside) and holds no inline markup; None when it is anything else."""
+    row = line.rstrip(" ")
+    if row[:1] != "|" or row[-1:] != "|" or _CELL_MARKUP.search(row):
+        return None
+    # With no '\\|' to keep, markdown-it's split at the pipes, less the empty first and last
+    # parts, is this; each cell is its text trimmed, read as plain text by the inline parser.
+    return [collapse(cell) for cell in row.split("|")[1:-1]]
+
+
+def _plain_table(lines: list[str], k: int, line_offset: int,
+                 section: str) -> tuple[list[Block], int] | None:
+    """The rows of the pipe table whose header is `lines[k]`, and the line after the table,
+    made without the Markdown parser when every row opens and closes with '|' and holds
+    plain text: such lines open no other block, so the table runs to the next empty line.
+    None when the table is anything else, or is no table."""
+    header = _row_cells(lines[k])
+    if (not header or k + 1 >= len(lines) or _DELIMITER_ROW.fullmatch(lines[k + 1]) is None
+            or lines[k + 1].count("|") - 1 != len(header)):
+        return None  # the delimiter row must have the header's columns, or it is no table
+    width = len(header)
+    rows = [new_block("table_row", " | ".join(header), lines[k], line_offset + k + 1,
+                      section=section, cells=tuple(header), header=True)]
+    end, filled = k + 2, 0
+    while end < len(lines) and lines[end]:
+        cells = _row_cells(lines[end])
+        if cells is None:
+            return None  # a line run on into the table (or something opened there)
+        # markdown-it gives every row the header's width: short rows filled, long ones cut.
+        filled += width - len(cells)
+        if filled > _MAX_FILLED:
+            return None
+        cells = (cells + [""] * width)[:width]
+        rows.append(new_block("table_row", " | ".join(cells), lines[end],
+                              line_offset + end + 1, section=section, cells=tuple(cells)))
+        end += 1
+    return rows, end
+
+
 def _plain_blocks(body: str, line_offset: int) -> tuple[Block, ...] | None:
-    """The blocks of a piece made of plain paragraphs, plain ATX headings and flat "- " lists
+    """The blocks of a piece made of plain paragraphs, plain ATX headings, flat "- " lists
     of plain items or links (a paragraph and the list under it; a "Further information"
-    heading and its links), made without the Markdown parser; None when the piece holds
-    anything else: then a construct this does not follow may be there."""
+    heading and its links) and plain pipe tables, made without the Markdown parser (a manual
+    made only of these never loads it: 40 ms or more in each process); None when the
+    piece holds anything else: then a construct this does not follow may be there."""
     lines = body.split("\n")
     blocks: list[Block] = []
     section = ""
@@ -362,6 +412,12 @@ def _plain_blocks(body: str, line_offset: int) -> tuple[Block, ...] | None:
                 k += 1
             if k < count and lines[k]:
                 return None  # a line run on into the item (or something opened there)
+        elif line[0] == "|":
+            table = _plain_table(lines, k, line_offset, section)
+            if table is None:
+                return None
+            rows, k = table
+            blocks.extend(rows)
         else:
             end = k + 1
             while end < count and lines[end]:
