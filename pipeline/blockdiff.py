@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 from pipeline.locations import block_locations
 from pipeline.models import Block, Change, Chapter, Link
+from pipeline.parsecache import layout_of
 from pipeline.redline import counter_similarity, word_counts, word_diff, words
 
 # Below this share of common words two blocks are different blocks, not one edited block.
@@ -64,23 +65,28 @@ _DELETED = {"heading": "heading.changed", "row": "table.row.deleted",
 @dataclass
 class _Side:
     chapter: Chapter
-    blocks: tuple[Block, ...]  # the chapter's, looked up once (they may be read lazily)
+    # The chapter's blocks, each placed (its line and section set) when first asked for:
+    # only those in a change are (see chunks.Layout).
+    blocks: Sequence[Block]
+    # The same blocks, perhaps not placed: for everything but their line and section.
+    plain: Sequence[Block]
     counters: dict[int, Counter[str]]
     _locations: list[str] | None = None
 
     @classmethod
     def of(cls, chapter: Chapter) -> _Side:
-        return cls(chapter, chapter.blocks, {})
+        layout = layout_of(chapter)
+        return cls(chapter, layout, layout.plain, {})
 
     def location(self, i: int) -> str:
         if self._locations is None:  # only once a change is found
-            self._locations = block_locations(self.blocks)
+            self._locations = block_locations(self.plain)
         return self._locations[i]
 
     def counter(self, i: int) -> Counter[str]:
         c = self.counters.get(i)
         if c is None:
-            c = self.counters[i] = word_counts(self.blocks[i].text)
+            c = self.counters[i] = word_counts(self.plain[i].text)
         return c
 
 
@@ -101,24 +107,23 @@ def renumbered_only(old: Block, new: Block) -> bool:
 
 def diff_chapter(old: Chapter, new: Chapter) -> list[Piece]:
     """Block-level changes between two versions of a chapter (paired by the caller)."""
-    a, b = old.blocks, new.blocks
+    sa, sb = _Side.of(old), _Side.of(new)
+    a, b = sa.plain, sb.plain
     if [x.text for x in a] == [y.text for y in b]:
-        sa, sb = _Side.of(old), _Side.of(new)
-        return [p for i, (x, y) in enumerate(zip(a, b, strict=True))
-                for p in link_changes(sa, sb, i, i)]
-    return _diff(_Side.of(old), _Side.of(new))
+        return [p for i in range(len(a)) for p in link_changes(sa, sb, i, i)]
+    return _diff(sa, sb)
 
 
 def inserted_pieces(new: Chapter) -> list[Piece]:
     """Every block of an added chapter, as move candidates."""
     side = _Side.of(new)
-    return [_inserted(side, j, candidate=True) for j in range(len(new.blocks))]
+    return [_inserted(side, j, candidate=True) for j in range(len(side.plain))]
 
 
 def deleted_pieces(old: Chapter) -> list[Piece]:
     """Every block of a removed chapter, as move candidates."""
     side = _Side.of(old)
-    return [_deleted(side, i, candidate=True) for i in range(len(old.blocks))]
+    return [_deleted(side, i, candidate=True) for i in range(len(side.plain))]
 
 
 def _key(block: Block) -> tuple[str, str]:
@@ -126,7 +131,7 @@ def _key(block: Block) -> tuple[str, str]:
 
 
 def _diff(sa: _Side, sb: _Side) -> list[Piece]:
-    a, b = sa.blocks, sb.blocks
+    a, b = sa.plain, sb.plain
     ids: dict[tuple[str, str], int] = {}
     ka = [ids.setdefault(_key(x), len(ids)) for x in a]
     kb = [ids.setdefault(_key(y), len(ids)) for y in b]
@@ -160,12 +165,12 @@ def _replace(sa: _Side, sb: _Side, i1: int, i2: int, j1: int, j2: int) -> list[P
 
 
 def _threshold(sa: _Side, i: int) -> float:
-    return HEADING_THRESHOLD if sa.blocks[i].kind == "heading" else PAIR_THRESHOLD
+    return HEADING_THRESHOLD if sa.plain[i].kind == "heading" else PAIR_THRESHOLD
 
 
 def _pair(sa: _Side, sb: _Side, rows: range, cols: range) -> list[tuple[int, int]]:
     """Order-preserving pairs of similar blocks of the same group in a replaced region."""
-    a, b = sa.blocks, sb.blocks
+    a, b = sa.plain, sb.plain
     heads_a = [i for i in rows if a[i].kind == "heading"]
     heads_b = [j for j in cols if b[j].kind == "heading"]
     forced = set()
@@ -283,7 +288,7 @@ def link_changes(sa: _Side, sb: _Side, i: int, j: int) -> list[Piece]:
     A link whose text was edited along with the paragraph but whose target stayed is not a
     link change (the redline shows the text); links are counted, so one of two links to the
     same target dropped is one `link.removed`."""
-    old_links, new_links = sa.blocks[i].links, sb.blocks[j].links
+    old_links, new_links = sa.plain[i].links, sb.plain[j].links
     if old_links == new_links:
         return []
     gone, came = _minus(old_links, new_links), _minus(new_links, old_links)
@@ -303,8 +308,8 @@ def link_changes(sa: _Side, sb: _Side, i: int, j: int) -> list[Piece]:
             came.remove(match)
     if not gone and not came:
         return out
-    if (gone and len(gone) == len(came) and not link_only(sa.blocks[i])
-            and not link_only(sb.blocks[j])):
+    if (gone and len(gone) == len(came) and not link_only(sa.plain[i])
+            and not link_only(sb.plain[j])):
         # In running text, the links that took the places of others are those links changed
         # ("contact us [here](old)" -> "contact us [through the portal](new)").
         out.extend(Piece(_base(sb, j, "link.changed", old=g.url, new=c.url,

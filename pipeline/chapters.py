@@ -11,7 +11,7 @@ from collections.abc import Callable
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from pipeline.chunks import parse_pieces
+from pipeline.chunks import Layout, layout
 from pipeline.errors import ChapterError
 from pipeline.models import Block, Chapter, Link, new_block
 
@@ -184,7 +184,12 @@ def parse_chapter(path: str, data: bytes, blob: str | None = None) -> Chapter:
 
 def head_blocks(head: dict[str, Any]) -> tuple[Block, ...]:
     """The blocks of the chapter whose `parse_head` this is."""
-    return parse_pieces(head["body"], head["body_line"] - 1, parse_blocks)
+    return head_layout(head).placed()
+
+
+def head_layout(head: dict[str, Any]) -> Layout:
+    """`head_blocks`, each placed when asked for (see chunks.Layout)."""
+    return layout(head["body"], head["body_line"] - 1, parse_blocks)
 
 
 def parse_head(path: str, data: bytes, blob: str | None = None) -> dict[str, Any]:

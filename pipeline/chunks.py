@@ -15,7 +15,9 @@ this on real and generated chapters.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from bisect import bisect_right
+from collections.abc import Callable, Sequence
+from typing import overload
 
 from pipeline.models import Block, with_fields
 
@@ -33,7 +35,8 @@ _HTML_OPEN = (
     (re.compile(r"^ {0,3}<!\[CDATA\["), re.compile(r"\]\]>")),
 )
 
-_MEMO: dict[str, tuple[Block, ...]] = {}
+# A piece's text -> its blocks, and the section of its last heading (None: it has none).
+_MEMO: dict[str, tuple[tuple[Block, ...], str | None]] = {}
 _MEMO_LIMIT = 200_000
 
 
@@ -127,28 +130,110 @@ def parse_pieces(body: str, line_offset: int,
                  parse: Callable[[str, int], tuple[Block, ...]]) -> tuple[Block, ...]:
     """The blocks of `body`, as `parse(body, line_offset)` gives them, parsing each distinct
     piece once per process."""
+    return layout(body, line_offset, parse).placed()
+
+
+def layout(body: str, line_offset: int,
+           parse: Callable[[str, int], tuple[Block, ...]]) -> Layout:
+    """The blocks of `body` (see `parse_pieces`), each placed at its line and under its
+    section only when asked for."""
     if _REF_DEF.search(body):
-        return parse(body, line_offset)
+        return Layout.whole(parse(body, line_offset))
     cuts = spans(body)
     if cuts is None or len(cuts) == 1:
-        return parse(body, line_offset)
-    out: list[Block] = []
+        return Layout.whole(parse(body, line_offset))
+    plain: list[Block] = []
+    starts: list[int] = []
+    shifts: list[int] = []
+    sections: list[str] = []
     section = ""
     memo = _MEMO
     for start, begin, end in cuts:
         text = body[begin:end]
         parsed = memo.get(text)
         if parsed is None:
-            parsed = parse(text, 0)
+            blocks = parse(text, 0)
+            headings = [b.section for b in blocks if b.kind == "heading"]
+            parsed = (blocks, headings[-1] if headings else None)
             if len(memo) >= _MEMO_LIMIT:
                 memo.clear()
             memo[text] = parsed
-        shift = line_offset + start
-        for block in parsed:
+        starts.append(len(plain))
+        shifts.append(line_offset + start)
+        sections.append(section)
+        plain += parsed[0]
+        if parsed[1] is not None:
+            section = parsed[1]
+    return Layout(plain, starts, shifts, sections)
+
+
+class Layout(Sequence[Block]):
+    """The blocks of a chapter body. `plain[i]` is block i as its piece's parse gave it: all
+    its fields are the block's but `line` and `section`, which `self[i]` sets (a block is
+    placed only when asked for: comparing two versions of a chapter reads the text of every
+    block, but places only the few that changed)."""
+
+    __slots__ = ("_placed", "_sections", "_shifts", "_starts", "plain")
+
+    def __init__(self, plain: list[Block], starts: list[int], shifts: list[int],
+                 sections: list[str]) -> None:
+        self.plain = plain
+        self._starts = starts  # index of each piece's first block
+        self._shifts = shifts  # what each piece's lines are shifted by
+        self._sections = sections  # the section each piece opens in
+        self._placed: dict[int, Block] = {}
+
+    @classmethod
+    def whole(cls, blocks: Sequence[Block]) -> Layout:
+        """The layout of blocks already placed."""
+        made = cls(list(blocks), [], [], [])
+        made._placed = dict(enumerate(blocks))
+        return made
+
+    def __len__(self) -> int:
+        return len(self.plain)
+
+    @overload
+    def __getitem__(self, index: int) -> Block: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> tuple[Block, ...]: ...
+
+    def __getitem__(self, index: int | slice) -> Block | tuple[Block, ...]:
+        if isinstance(index, slice):
+            return tuple(self[k] for k in range(*index.indices(len(self.plain))))
+        if index < 0:
+            index += len(self.plain)
+        found = self._placed.get(index)
+        if found is None:
+            if not 0 <= index < len(self.plain):
+                raise IndexError(index)
+            found = self._placed[index] = self._place(index)
+        return found
+
+    def _place(self, index: int) -> Block:
+        piece = bisect_right(self._starts, index) - 1
+        first = self._starts[piece]
+        section = self._sections[piece]
+        for block in self.plain[first:index + 1]:  # headings above it in its piece
             if block.kind == "heading":
                 section = block.section
-            out.append(_placed(block, block.line + shift, block.section or section))
-    return tuple(out)
+        block = self.plain[index]
+        return _placed(block, block.line + self._shifts[piece], block.section or section)
+
+    def placed(self) -> tuple[Block, ...]:
+        """Every block, placed."""
+        if len(self._placed) == len(self.plain):
+            return tuple(self._placed[k] for k in range(len(self.plain)))
+        out: list[Block] = []
+        bounds = [*self._starts[1:], len(self.plain)]
+        for first, end, shift, section in zip(self._starts, bounds, self._shifts,
+                                              self._sections, strict=True):
+            for block in self.plain[first:end]:
+                if block.kind == "heading":
+                    section = block.section
+                out.append(_placed(block, block.line + shift, block.section or section))
+        return tuple(out)
 
 
 def _placed(block: Block, line: int, section: str) -> Block:

@@ -32,7 +32,7 @@ import hashlib
 import marshal
 import os
 import struct
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import fields
 from functools import cache
 from importlib.util import find_spec
@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline import halves
+from pipeline.chunks import Layout
 from pipeline.models import Block, Chapter, Link, made
 
 ENTRY_LIMIT = 256  # pack files kept (one per run that added entries)
@@ -339,10 +340,15 @@ def block_of(row: dict[str, Any]) -> Block:
 
 
 def _encode(chapter: Chapter) -> bytes:
-    head = marshal.dumps((_BLOCK_FIELDS, _HEAD_FIELDS,
-                          tuple(getattr(chapter, name) for name in _HEAD_FIELDS)))
-    rest = marshal.dumps((chapter.body, [block_row(b) for b in chapter.blocks]))
-    return _LENGTH.pack(len(head)) + head + rest
+    return _encoded({name: getattr(chapter, name) for name in _HEAD_FIELDS}, chapter.body,
+                    chapter.blocks)
+
+
+def _encoded(head: dict[str, Any], body: str, blocks: Iterable[Block]) -> bytes:
+    top = marshal.dumps((_BLOCK_FIELDS, _HEAD_FIELDS,
+                         tuple(head[name] for name in _HEAD_FIELDS)))
+    rest = marshal.dumps((body, [block_row(b) for b in blocks]))
+    return _LENGTH.pack(len(top)) + top + rest
 
 
 def _head(head: bytes) -> dict[str, Any] | None:
@@ -410,18 +416,36 @@ class LazyChapter(Chapter):
 
     @classmethod
     def of(cls, head: dict[str, Any], entry: tuple[Path, int, int] | None,
-           parse: Callable[[], Chapter]) -> LazyChapter:
+           parse: Callable[[], Chapter], lay: Callable[[], Layout] | None = None
+           ) -> LazyChapter:
         """The chapter of `head` whose body and blocks are read from `entry`, or made by
-        `parse` (when there is no entry, or it has gone)."""
+        `parse` (when there is no entry, or it has gone); `lay` makes the layout of its
+        blocks without placing them (see `layout`)."""
         chapter = object.__new__(cls)
         state = chapter.__dict__
         state.update(head)
         state["_entry"] = entry
         state["_parse"] = parse
+        state["_lay"] = lay
         return chapter
+
+    def layout(self) -> Layout:
+        """The chapter's blocks as a chunks.Layout: made by `lay` when the blocks are not
+        made yet (they are then placed only as they are asked for, and `blocks` places the
+        rest from it), else of the blocks."""
+        state = self.__dict__
+        made = state.get("_layout")
+        if made is None:
+            lay = state["_lay"]
+            made = Layout.whole(self.blocks) if lay is None or "blocks" in state else lay()
+            state["_layout"] = made
+        return made
 
     def _fill(self) -> None:
         state = self.__dict__
+        if state.get("_layout") is not None:
+            state["blocks"] = state["_layout"].placed()
+            return
         if state["_entry"] is not None:
             try:
                 state.update(_rest(read(state["_entry"])))
@@ -444,6 +468,13 @@ class LazyChapter(Chapter):
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (Chapter, tuple(getattr(self, f.name) for f in fields(Chapter)))
+
+
+def layout_of(chapter: Chapter) -> Layout:
+    """The blocks of any chapter as a chunks.Layout (see LazyChapter.layout)."""
+    if isinstance(chapter, LazyChapter):
+        return chapter.layout()
+    return Layout.whole(chapter.blocks)
 
 
 def size_hint(chapter: Chapter) -> int:
@@ -484,6 +515,14 @@ def load_lazy(root: Path | None, path: str, blob: str,
 def store(root: Path | None, chapter: Chapter) -> None:
     if root is not None:
         pack(root).add(_key(chapter.path, chapter.blob), lambda: _encode(chapter))
+
+
+def store_layout(root: Path | None, head: dict[str, Any], layout: Layout) -> None:
+    """`store` of the chapter of `head` (every field but blocks, as chapters.parse_head
+    gives them) whose blocks are `layout`'s: placed when the entry is written."""
+    if root is not None:
+        pack(root).add(_key(head["path"], head["blob"]),
+                       lambda: _encoded(head, head["body"], layout.placed()))
 
 
 _PRUNED: set[Path] = set()

@@ -9,7 +9,8 @@ from functools import partial
 from pathlib import Path
 
 from pipeline import gitio, parsecache
-from pipeline.chapters import head_blocks, parse_chapter, parse_head
+from pipeline.chapters import head_blocks, head_layout, parse_chapter, parse_head
+from pipeline.chunks import Layout
 from pipeline.config import Config
 from pipeline.errors import ChapterError
 from pipeline.gcpause import without_gc
@@ -50,7 +51,12 @@ def _deferred(path: str, data: bytes, blob: str, disk: Path | None) -> Chapter:
         parsecache.store(disk, chapter)
         return chapter
 
-    return parsecache.LazyChapter.of(head, None, parse)
+    def lay() -> Layout:
+        made = head_layout(head)
+        parsecache.store_layout(disk, head, made)
+        return made
+
+    return parsecache.LazyChapter.of(head, None, parse, lay)
 
 
 def _known(path: str, blob: str, disk: Path | None, parse: Callable[[], Chapter]

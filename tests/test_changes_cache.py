@@ -64,6 +64,22 @@ def test_a_lazy_chapter_whose_entry_went_is_parsed(tmp_path: Path) -> None:
     assert parsecache.load_lazy(tmp_path, "procedures/other.md", "abc", parse) is None
 
 
+def test_a_chapter_compared_before_its_blocks_are_made_is_placed_and_kept_whole(
+        tmp_path: Path) -> None:
+    """A chapter read for a comparison gives its blocks through a layout, placing only
+    those asked for; its blocks and its parse-cache entry are still the whole parse."""
+    chapter = parse_chapter("procedures/cp3.md", TEXT.encode(), "abc")
+    chunks._MEMO.clear()
+    lazy = snapshot._deferred(chapter.path, TEXT.encode(), "abc", tmp_path)
+    layout = parsecache.layout_of(lazy)
+    assert "blocks" not in lazy.__dict__ and not layout._placed
+    assert layout[3] == chapter.blocks[3] and list(layout._placed) == [3]
+    assert lazy.blocks == chapter.blocks and lazy == chapter
+    kept = parsecache.load(tmp_path, chapter.path, "abc")
+    assert kept == chapter
+    assert parsecache.layout_of(chapter).placed() == chapter.blocks
+
+
 def two_releases(manual: ManualRepo) -> None:
     manual.chapter("CP3", "Enquiries", "## 4. Strategy\n\n4.1 The meeting decides.\n\n"
                    "4.2 Minutes are kept.\n\n- [Form](https://example.org/f)\n")

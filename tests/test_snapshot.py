@@ -4,6 +4,8 @@ cache give exactly what a plain parse gives."""
 from __future__ import annotations
 
 import os
+import random
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -95,6 +97,26 @@ def test_piecewise_parse_equals_whole_parse_on_any_markdown(lines: list[str]) ->
     body = "\n".join(lines)
     chunks._MEMO.clear()
     assert chunks.parse_pieces(body, 3, parse_blocks) == parse_blocks(body, 3)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(PIECES, min_size=1, max_size=40), st.randoms(use_true_random=False))
+def test_blocks_placed_when_asked_for_are_the_whole_parse(lines: list[str],
+                                                          rng: random.Random) -> None:
+    """A chunks.Layout gives each block, asked for in any order, as the whole parse has it;
+    its plain blocks differ from them in line and section only."""
+    body = "\n".join(lines)
+    chunks._MEMO.clear()
+    whole = parse_blocks(body, 3)
+    layout = chunks.layout(body, 3, parse_blocks)
+    assert len(layout) == len(whole)
+    order = list(range(len(whole)))
+    rng.shuffle(order)
+    for k in order[: len(order) // 2]:
+        assert layout[k] == whole[k]
+    assert layout.placed() == whole and tuple(layout) == whole
+    assert [replace(b, line=0, section="") for b in layout.plain] == \
+        [replace(b, line=0, section="") for b in whole]
 
 
 def test_piecewise_parse_equals_whole_parse_on_real_text() -> None:
