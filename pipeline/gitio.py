@@ -421,6 +421,56 @@ def blobs_stream(repo: Repo, blobs: Iterable[str]) -> Iterator[tuple[str, bytes]
         proc.stderr.close()
 
 
+class Ahead:
+    """Blobs a `git cat-file --batch` reads into a temporary file from now on, taken later
+    (`take`): git reads them on another core while this process works on something else
+    (the other side of a comparison). A pipe would hold only a few of them before git had
+    to wait for a reader."""
+
+    def __init__(self, repo: Repo, blobs: Iterable[str]) -> None:
+        self.blobs = list(dict.fromkeys(blobs))
+        self._file = tempfile.TemporaryFile()  # noqa: SIM115 (closed by `take` or `close`)
+        self._proc = subprocess.Popen(["git", "cat-file", "--batch"], cwd=repo.cwd,
+                                      stdin=subprocess.PIPE, stdout=self._file,
+                                      stderr=subprocess.DEVNULL)
+        assert self._proc.stdin is not None
+        try:  # git never waits to write (into a file), so it reads every id
+            self._proc.stdin.write("".join(f"{b}\n" for b in self.blobs).encode())
+            self._proc.stdin.close()
+        except OSError:  # git has gone: `take` finds out
+            pass
+
+    def take(self, wanted: Iterable[str]) -> Iterator[tuple[str, bytes]] | None:
+        """(blob id, bytes) of each wanted blob once, in the order they were read; None
+        when some were not read ahead, or git could not read them (then the caller reads
+        them itself, and git's own words come then)."""
+        want = set(wanted)
+        self._proc.wait()
+        if self._proc.returncode != 0 or not want <= set(self.blobs):
+            self.close()
+            return None
+        return self._taken(want)
+
+    def _taken(self, want: set[str]) -> Iterator[tuple[str, bytes]]:
+        try:
+            self._file.seek(0)
+            for blob in self.blobs:
+                header, data = _next_object(self._file)
+                if data is None:
+                    said = header.decode(errors="replace").rstrip("\n")
+                    raise RefError(f"cannot read blob {blob}: git cat-file says {said}")
+                if blob in want:
+                    yield blob, data
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        if self._proc.poll() is None:
+            self._proc.kill()
+            self._proc.wait()
+        self._file.close()
+
+
 def diff_commits(repo: Repo, pairs: list[tuple[str, str]],
                  prefix: str) -> list[list[FileChange]]:
     """Files under `prefix` that differ between each (old, new) commit pair.

@@ -14,7 +14,7 @@ from pipeline.fsutil import atomic_write
 from pipeline.gitio import Repo
 from pipeline.models import Change, Release, Snapshot
 from pipeline.releases import base_commit, open_release, resolve_ref
-from pipeline.snapshot import read_snapshot
+from pipeline.snapshot import read_pair, read_snapshot
 
 WORKTREE = "WORKTREE"  # how the working tree is named in reports
 
@@ -36,6 +36,17 @@ class Manual:
         commit = resolve_ref(self.config, self.repo, ref)
         snap = read_snapshot(self.config, self.repo, commit, defer)
         return Snapshot(ref=ref, commit=snap.commit, chapters=snap.chapters)
+
+    def snapshots(self, old: str, new: str | None, defer: bool = False
+                  ) -> tuple[Snapshot, Snapshot]:
+        """`snapshot(old)` and `snapshot(new)`, git reading the second's files while the
+        first's are read when both are refs."""
+        if new is None or new == WORKTREE:
+            return self.snapshot(old, defer), self.snapshot(new, defer)
+        first, second = read_pair(self.config, self.repo, resolve_ref(self.config, self.repo, old),
+                                  resolve_ref(self.config, self.repo, new), defer)
+        return (Snapshot(ref=old, commit=first.commit, chapters=first.chapters),
+                Snapshot(ref=new, commit=second.commit, chapters=second.chapters))
 
 
 @dataclass(frozen=True)
@@ -87,8 +98,10 @@ def compare(manual: Manual, from_ref: str | None, to_ref: str | None) -> ChangeS
     """Changes between two refs (release ids or git refs; None `to_ref` is the working tree)."""
     # Deferred: only the chapters whose text changed are parsed, each in the process that
     # compares it (changes.all_body_changes).
-    old = manual.snapshot(from_ref, defer=True) if from_ref is not None else None
-    new = manual.snapshot(to_ref, defer=True)
+    if from_ref is not None:
+        old, new = manual.snapshots(from_ref, to_ref, defer=True)
+    else:
+        old, new = None, manual.snapshot(to_ref, defer=True)
     return ChangeSet(from_ref=from_ref, to_ref=to_ref or WORKTREE, old=old, new=new,
                      changes=tuple(detect_changes(old, new,
                                                   diffcache.open_cache(manual.repo.git_dir))))

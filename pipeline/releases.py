@@ -8,8 +8,6 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-import tomlkit
-
 from pipeline import gitio
 from pipeline.config import Config
 from pipeline.errors import RefError, ReleaseError
@@ -116,6 +114,9 @@ def open_release(config: Config) -> Release:
 
 def save_release(config: Config, release: Release) -> None:
     """Write the record, keeping any comments and keys editors added by hand."""
+    # Loaded here: only writing a record needs it, and every command reads records.
+    import tomlkit
+
     path = release_file(config, release.id)
     doc = tomlkit.parse(path.read_text("utf-8")) if path.is_file() else tomlkit.document()
     doc["id"] = release.id

@@ -78,13 +78,33 @@ def _remember(chapter: Chapter) -> None:
     _PARSED[chapter.path, chapter.blob] = chapter
 
 
+def read_pair(config: Config, repo: Repo, old: str, new: str, defer: bool = False
+              ) -> tuple[Snapshot, Snapshot]:
+    """`read_snapshot` of two commits, git reading the files the second one needs (those not
+    in the first at the same path, nor in the parse cache) while the first one is read."""
+    disk = parsecache.folder(repo.git_dir)
+    listings = [gitio.list_files(repo, gitio.resolve(repo, ref), config.procedures)
+                for ref in (old, new)]
+    known = parsecache.pack(disk).find if disk is not None else lambda _key: None
+    early = [blob for path, blob in listings[1].items()
+             if listings[0].get(path) != blob and not path.lower().endswith(ASSET_SUFFIXES)
+             and known(parsecache.key_digest(path, blob)) is None]
+    ahead = gitio.Ahead(repo, early) if early else None
+    try:
+        first = read_snapshot(config, repo, old, defer)
+        return first, read_snapshot(config, repo, new, defer, ahead)
+    finally:
+        if ahead is not None:
+            ahead.close()
+
+
 @without_gc
 def read_snapshot(config: Config, repo: Repo | None, ref: str | None,
-                  defer: bool = False) -> Snapshot:
+                  defer: bool = False, ahead: gitio.Ahead | None = None) -> Snapshot:
     """The manual at `ref` (a tag, branch or commit), or in the working tree when ref is None.
-    At a ref, a file's bytes are read only when its parse is not already known. With `defer`,
-    every chapter is checked now but its blocks are parsed when first used (a comparison
-    needs only those of changed chapters)."""
+    At a ref, a file's bytes are read only when its parse is not already known, from `ahead`
+    when it has them all. With `defer`, every chapter is checked now but its blocks are
+    parsed when first used (a comparison needs only those of changed chapters)."""
     disk = parsecache.folder(repo.git_dir) if repo is not None else None
     commit = None
     chapters = []
@@ -109,7 +129,8 @@ def read_snapshot(config: Config, repo: Repo | None, ref: str | None,
                                             or not path.lower().endswith(ASSET_SUFFIXES)):
                 unread.setdefault(blob, []).append(path)
         outcome: dict[str, Chapter | ChapterError | None] = {}
-        for blob, data in gitio.blobs_stream(repo, unread):
+        stream = ahead.take(unread) if ahead is not None and unread else None
+        for blob, data in stream or gitio.blobs_stream(repo, unread):
             for path in unread[blob]:
                 try:
                     if path in known:

@@ -102,3 +102,45 @@ def test_the_first_bad_chapter_in_file_order_is_named(manual: ManualRepo) -> Non
         with pytest.raises(ChapterError, match="missing front matter") as caught:
             m.snapshot("HEAD", defer=defer)
         assert "cp2.md" in str(caught.value)
+
+
+def test_blobs_read_ahead_are_the_blobs_and_a_gap_is_read_as_usual(manual: ManualRepo) -> None:
+    manual.chapter("CP3", "Enquiries", "One.\n")
+    manual.chapter("CP4", "Conferences", "Four.\n")
+    manual.commit("r1")
+    repo = gitio.open_repo(manual.root)
+    listing = gitio.list_files(repo, gitio.resolve(repo, "HEAD"), "procedures")
+    blobs = list(listing.values())
+    ahead = gitio.Ahead(repo, blobs)
+    taken = ahead.take(blobs[:1])
+    assert taken is not None
+    assert list(taken) == [(blobs[0], gitio.blob_bytes(repo, blobs[0]))]
+    partial = gitio.Ahead(repo, blobs[:1])
+    assert partial.take(blobs) is None  # one was not read ahead: the caller reads them
+    missing = gitio.Ahead(repo, ["0" * 40])
+    gone = missing.take(["0" * 40])
+    assert gone is not None
+    with pytest.raises(RefError, match="cannot read blob"):
+        list(gone)
+
+
+def test_two_releases_read_together_are_the_releases_read_one_by_one(
+        manual: ManualRepo) -> None:
+    from pipeline import snapshot
+    from pipeline.manual import open_manual
+
+    manual.chapter("CP3", "Enquiries", "## Scope\n\nOne.\n")
+    manual.chapter("CP4", "Conferences", "Four.\n")
+    manual.commit("r1")
+    manual.tag("r1")
+    manual.chapter("CP3", "Enquiries", "## Scope\n\nOne, edited.\n")
+    manual.chapter("CP5", "Reviews", "Five.\n")
+    manual.commit("r2")
+    manual.tag("r2")
+    m = open_manual(manual.root)
+    snapshot._PARSED.clear()
+    together = m.snapshots("r1", "r2", defer=True)
+    snapshot._PARSED.clear()
+    apart = (m.snapshot("r1"), m.snapshot("r2"))
+    assert together == apart
+    assert [c.id for c in together[1].chapters] == ["CP3", "CP4", "CP5"]
