@@ -17,10 +17,10 @@ import difflib
 import re
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from pipeline.locations import block_locations
-from pipeline.models import Block, Change, Chapter, Link
+from pipeline.locations import location_at
+from pipeline.models import Block, Change, Chapter, Link, group
 from pipeline.parsecache import layout_of
 from pipeline.redline import counter_similarity, word_counts, word_diff, words
 
@@ -45,15 +45,6 @@ class Piece:
     candidate: bool = False  # from an added/removed chapter: only kept if it turns into a move
 
 
-def group(block: Block) -> str:
-    """Blocks of one group can be paired with each other."""
-    if block.kind == "heading":
-        return "heading"
-    if block.kind == "table_row":
-        return "row"
-    return "text"
-
-
 _MODIFIED = {"heading": "heading.changed", "row": "table.row.modified",
              "text": "paragraph.modified"}
 _INSERTED = {"heading": "heading.changed", "row": "table.row.inserted",
@@ -70,18 +61,20 @@ class _Side:
     blocks: Sequence[Block]
     # The same blocks, perhaps not placed: for everything but their line and section.
     plain: Sequence[Block]
+    keys: list[tuple[str, str]]  # what is compared of each block: its group and text
     counters: dict[int, Counter[str]]
-    _locations: list[str] | None = None
+    _locations: dict[int, str] = field(default_factory=dict)
 
     @classmethod
     def of(cls, chapter: Chapter) -> _Side:
         layout = layout_of(chapter)
-        return cls(chapter, layout, layout.plain, {})
+        return cls(chapter, layout, layout.plain, layout.keys, {})
 
     def location(self, i: int) -> str:
-        if self._locations is None:  # only once a change is found
-            self._locations = block_locations(self.plain)
-        return self._locations[i]
+        found = self._locations.get(i)
+        if found is None:
+            found = self._locations[i] = location_at(self.plain, i)
+        return found
 
     def counter(self, i: int) -> Counter[str]:
         c = self.counters.get(i)
@@ -108,9 +101,11 @@ def renumbered_only(old: Block, new: Block) -> bool:
 def diff_chapter(old: Chapter, new: Chapter) -> list[Piece]:
     """Block-level changes between two versions of a chapter (paired by the caller)."""
     sa, sb = _Side.of(old), _Side.of(new)
-    a, b = sa.plain, sb.plain
-    if [x.text for x in a] == [y.text for y in b]:
-        return [p for i in range(len(a)) for p in link_changes(sa, sb, i, i)]
+    ka, kb = sa.keys, sb.keys
+    if ka == kb or (len(ka) == len(kb)
+                    and all(x[1] == y[1] for x, y in zip(ka, kb, strict=True))):
+        # The same texts (perhaps a paragraph turned into a list item): only links may differ.
+        return [p for i in range(len(ka)) for p in link_changes(sa, sb, i, i)]
     return _diff(sa, sb)
 
 
@@ -126,17 +121,10 @@ def deleted_pieces(old: Chapter) -> list[Piece]:
     return [_deleted(side, i, candidate=True) for i in range(len(side.plain))]
 
 
-def _key(block: Block) -> tuple[str, str]:
-    return (group(block), block.text)
-
-
 def _diff(sa: _Side, sb: _Side) -> list[Piece]:
     a, b = sa.plain, sb.plain
-    ids: dict[tuple[str, str], int] = {}
-    ka = [ids.setdefault(_key(x), len(ids)) for x in a]
-    kb = [ids.setdefault(_key(y), len(ids)) for y in b]
     out: list[Piece] = []
-    matcher = difflib.SequenceMatcher(None, ka, kb, autojunk=False)
+    matcher = difflib.SequenceMatcher(None, sa.keys, sb.keys, autojunk=False)
     for op, i1, i2, j1, j2 in matcher.get_opcodes():
         if op == "equal":
             for k in range(i2 - i1):

@@ -19,7 +19,7 @@ from bisect import bisect_right
 from collections.abc import Callable, Sequence
 from typing import overload
 
-from pipeline.models import Block, with_fields
+from pipeline.models import Block, group, with_fields
 
 _LIST_MARK = r"(?:[-+*]|\d{1,9}[.)])(?:\s|$)"  # what opens a list item
 _LIST_START = re.compile(_LIST_MARK)
@@ -35,8 +35,9 @@ _HTML_OPEN = (
     (re.compile(r"^ {0,3}<!\[CDATA\["), re.compile(r"\]\]>")),
 )
 
-# A piece's text -> its blocks, and the section of its last heading (None: it has none).
-_MEMO: dict[str, tuple[tuple[Block, ...], str | None]] = {}
+# A piece's text -> its blocks, the section of its last heading (None: it has none), and
+# what a comparison compares of each block (see Layout.keys).
+_MEMO: dict[str, tuple[tuple[Block, ...], str | None, tuple[tuple[str, str], ...]]] = {}
 _MEMO_LIMIT = 200_000
 
 
@@ -143,6 +144,7 @@ def layout(body: str, line_offset: int,
     if cuts is None or len(cuts) == 1:
         return Layout.whole(parse(body, line_offset))
     plain: list[Block] = []
+    keys: list[tuple[str, str]] = []
     starts: list[int] = []
     shifts: list[int] = []
     sections: list[str] = []
@@ -154,7 +156,8 @@ def layout(body: str, line_offset: int,
         if parsed is None:
             blocks = parse(text, 0)
             headings = [b.section for b in blocks if b.kind == "heading"]
-            parsed = (blocks, headings[-1] if headings else None)
+            parsed = (blocks, headings[-1] if headings else None,
+                      tuple((group(b), b.text) for b in blocks))
             if len(memo) >= _MEMO_LIMIT:
                 memo.clear()
             memo[text] = parsed
@@ -162,22 +165,25 @@ def layout(body: str, line_offset: int,
         shifts.append(line_offset + start)
         sections.append(section)
         plain += parsed[0]
+        keys += parsed[2]
         if parsed[1] is not None:
             section = parsed[1]
-    return Layout(plain, starts, shifts, sections)
+    return Layout(plain, starts, shifts, sections, keys)
 
 
 class Layout(Sequence[Block]):
     """The blocks of a chapter body. `plain[i]` is block i as its piece's parse gave it: all
     its fields are the block's but `line` and `section`, which `self[i]` sets (a block is
     placed only when asked for: comparing two versions of a chapter reads the text of every
-    block, but places only the few that changed)."""
+    block, but places only the few that changed). `keys[i]` is (models.group, text) of
+    block i: what the block diff aligns, made once for each distinct piece."""
 
-    __slots__ = ("_placed", "_sections", "_shifts", "_starts", "plain")
+    __slots__ = ("_placed", "_sections", "_shifts", "_starts", "keys", "plain")
 
     def __init__(self, plain: list[Block], starts: list[int], shifts: list[int],
-                 sections: list[str]) -> None:
+                 sections: list[str], keys: list[tuple[str, str]]) -> None:
         self.plain = plain
+        self.keys = keys
         self._starts = starts  # index of each piece's first block
         self._shifts = shifts  # what each piece's lines are shifted by
         self._sections = sections  # the section each piece opens in
@@ -186,7 +192,7 @@ class Layout(Sequence[Block]):
     @classmethod
     def whole(cls, blocks: Sequence[Block]) -> Layout:
         """The layout of blocks already placed."""
-        made = cls(list(blocks), [], [], [])
+        made = cls(list(blocks), [], [], [], [(group(b), b.text) for b in blocks])
         made._placed = dict(enumerate(blocks))
         return made
 

@@ -51,3 +51,13 @@ def block_locations(blocks: Sequence[Block]) -> list[str]:
         counts[noun] = counts.get(noun, 0) + 1
         out.append(f"paragraph {block.ref}" if block.ref else f"{where}, {noun} {counts[noun]}")
     return out
+
+
+def location_at(blocks: Sequence[Block], index: int) -> str:
+    """`block_locations(blocks)[index]`, numbered from the nearest heading at or above the
+    block (where all numbering starts again): a chapter's few changed blocks are located
+    without numbering all of its blocks."""
+    start = index
+    while start > 0 and blocks[start].kind != "heading":
+        start -= 1
+    return block_locations(blocks[start:index + 1])[-1]

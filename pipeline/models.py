@@ -61,6 +61,15 @@ class Block:
     header: bool = False  # table rows: the header row
 
 
+def group(block: Block) -> str:
+    """Blocks of one group can be paired with each other (see blockdiff)."""
+    if block.kind == "heading":
+        return "heading"
+    if block.kind == "table_row":
+        return "row"
+    return "text"
+
+
 _new = object.__new__
 _set = object.__setattr__
 _Model = TypeVar("_Model")
