@@ -77,8 +77,13 @@ def decode(path: str, data: bytes) -> str:
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         raise ChapterError("not valid UTF-8 (save the file as UTF-8)", path, line) from None
-    text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
-    match = _conflict_marker(text)
+    text = text.removeprefix("\ufeff")
+    # Substring scans are far cheaper than replacing, or than the marker pattern, which
+    # tries every line: where seven marks of a kind never stand together, no line is one.
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    may_conflict = "<<<<<<<" in text or "=======" in text or ">>>>>>>" in text
+    match = _conflict_marker(text) if may_conflict else None
     if match:
         line = text[: match.start(1)].count("\n") + 1
         raise ChapterError("merge conflict marker (resolve the conflict first)", path, line)

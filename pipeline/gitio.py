@@ -173,12 +173,21 @@ def has_commits(repo: Repo) -> bool:
 
 def resolve(repo: Repo, ref: str) -> str:
     """The commit sha a ref names; RefError when there is none."""
+    if (repo.git_dir, ref) in _COMMITS:
+        return ref
     result = None
     if _safe_ref(ref):
         result = _run(repo, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
     if result is None or result.returncode != 0:
         raise RefError(f"unknown git ref or release '{ref}'")
-    return result.stdout.decode().strip()
+    commit = result.stdout.decode().strip()
+    _COMMITS.add((repo.git_dir, commit))
+    return commit
+
+
+# Commits this process has resolved, by repository: a commit id names the same commit
+# forever, so it is never resolved again (a comparison names each commit several times).
+_COMMITS: set[tuple[str, str]] = set()
 
 
 def resolve_many(repo: Repo, refs: list[str]) -> list[str]:
@@ -350,7 +359,18 @@ class FileChange:
 
 
 def list_files(repo: Repo, commit: str, prefix: str) -> dict[str, str]:
-    """Path -> blob id of every file under `prefix` at `commit`, without reading the files."""
+    """Path -> blob id of every file under `prefix` at `commit`, without reading the files
+    (listed once a process: a commit's tree never changes)."""
+    key = (repo.git_dir, commit, prefix)
+    if key not in _LISTINGS:
+        _LISTINGS[key] = _listed(repo, commit, prefix)
+    return dict(_LISTINGS[key])
+
+
+_LISTINGS: dict[tuple[str, str, str], dict[str, str]] = {}
+
+
+def _listed(repo: Repo, commit: str, prefix: str) -> dict[str, str]:
     result = None
     if _safe_ref(commit):
         result = _run(repo, "ls-tree", "-r", "-z", "--full-tree", commit, "--", prefix)
