@@ -14,8 +14,9 @@ Rules:
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import replace
+from itertools import chain
 
 from pipeline.blockdiff import Piece
 from pipeline.redline import ordered_similarity, word_diff, words
@@ -33,19 +34,27 @@ _MOVABLE_IN = ("paragraph.inserted",)
 def find_moves(pieces: list[Piece], order: dict[str, int]) -> list[Piece]:
     """`pieces` with matching deletions and insertions replaced by moves; candidates from
     added/removed chapters that found no partner are dropped. `order` ranks chapter ids."""
-    outs = [i for i, p in enumerate(pieces) if p.change.kind in _MOVABLE_OUT]
-    ins = [i for i, p in enumerate(pieces) if p.change.kind in _MOVABLE_IN]
+    outs: list[int] = []
+    ins: list[int] = []
+    headings: list[int] = []
+    for k, p in enumerate(pieces):
+        kind = p.change.kind
+        if kind in _MOVABLE_OUT:
+            outs.append(k)
+        elif kind in _MOVABLE_IN:
+            ins.append(k)
+        elif kind == "heading.changed":
+            headings.append(k)
     pairs = _exact(pieces, outs, ins, order)
     used_out = {o for o, _ in pairs}
     used_in = {i for _, i in pairs}
     pairs += _near(pieces, [o for o in outs if o not in used_out],
                    [i for i in ins if i not in used_in])
-    moved_from = {o: i for o, i in pairs}
     moved_to = {i: o for o, i in pairs}
-    dropped = _section_moves(pieces)
+    skipped = {o for o, _ in pairs} | _section_moves(pieces, headings)
     out: list[Piece] = []
     for k, piece in enumerate(pieces):
-        if k in moved_from or k in dropped:
+        if k in skipped:
             continue
         if k in moved_to:
             out.append(_move(pieces[moved_to[k]], piece))
@@ -80,33 +89,51 @@ def _exact(pieces: list[Piece], outs: list[int], ins: list[int],
 
 
 def _shingles(w: list[str]) -> set[tuple[str, ...]]:
-    """The word triples of a text, from its words."""
-    return {tuple(w[k: k + _SHINGLE]) for k in range(max(1, len(w) - _SHINGLE + 1))}
+    """The word triples of a text, from its words (a shorter text is one triple)."""
+    if len(w) < _SHINGLE:
+        return {tuple(w)}
+    return set(zip(*(w[k:] for k in range(_SHINGLE)), strict=False))
 
 
 def _near(pieces: list[Piece], outs: list[int], ins: list[int]) -> list[tuple[int, int]]:
-    # Each text's words found once: for its length, then its shingles.
+    # Each text's words found once: for its length, its shingles and its word counts.
     old_words = {o: words(pieces[o].change.old or "") for o in outs}
     new_words = {i: words(pieces[i].change.new or "") for i in ins}
     outs = [o for o in outs if len(old_words[o]) >= NEAR_MIN_WORDS]
     ins = [i for i in ins if len(new_words[i]) >= NEAR_MIN_WORDS]
     if not outs or not ins:
         return []
+    new_shingles = {i: _shingles(new_words[i]) for i in ins}
+    # The deleted texts with each shingle; only those of inserted texts can be shared.
+    inserted = set().union(*new_shingles.values())
     index: dict[tuple[str, ...], list[int]] = defaultdict(list)
     for o in outs:
-        for sh in _shingles(old_words[o]):
+        for sh in _shingles(old_words[o]) & inserted:
             index[sh].append(o)
+    telling = {sh for sh, hits in index.items() if len(hits) <= _COMMON_SHINGLE}
+    counts: dict[int, Counter[str]] = {}
+
+    def counted(k: int, w: list[str]) -> Counter[str]:
+        found = counts.get(k)
+        if found is None:
+            found = counts[k] = Counter(w)
+        return found
+
     scored: list[tuple[float, int, int]] = []
     for i in ins:
         target = pieces[i]
-        shared: dict[int, int] = defaultdict(int)
-        for sh in _shingles(new_words[i]):
-            hits = index.get(sh, ())
-            if len(hits) <= _COMMON_SHINGLE:
-                for o in hits:
-                    shared[o] += 1
+        wi = new_words[i]
+        shared = Counter(chain.from_iterable(index[sh] for sh in new_shingles[i] & telling))
         for o, count in shared.items():
             if count < 2 or _both_candidates(pieces[o], target):
+                continue
+            # Words kept in order are words in common (counted with their repeats), and no
+            # more than the shorter text has: a pair whose words in common are too few for
+            # the threshold is not diffed (over the same total, the bound is exact).
+            wo = old_words[o]
+            total = len(wo) + len(wi)
+            if (2 * min(len(wo), len(wi)) / total < NEAR_THRESHOLD
+                    or 2 * (counted(o, wo) & counted(i, wi)).total() / total < NEAR_THRESHOLD):
                 continue
             s = ordered_similarity(pieces[o].change.old or "", target.change.new or "")
             if s >= NEAR_THRESHOLD:
@@ -126,17 +153,22 @@ def best_pairs(scored: list[tuple[float, int, int]]) -> list[tuple[int, int]]:
     return pairs
 
 
-def _section_moves(pieces: list[Piece]) -> set[int]:
-    """Headings deleted and re-inserted unchanged in the same chapter."""
+def _section_moves(pieces: list[Piece], headings: list[int]) -> set[int]:
+    """Headings deleted and re-inserted unchanged in the same chapter (`headings`: where the
+    heading changes are in `pieces`)."""
     gone: dict[tuple[str | None, str], list[int]] = defaultdict(list)
-    for k, p in enumerate(pieces):
+    for k in headings:
+        p = pieces[k]
         c = p.change
-        if c.kind == "heading.changed" and c.new is None and not p.candidate:
+        if c.new is None and not p.candidate:
             gone[(c.chapter, c.old or "")].append(k)
     out: set[int] = set()
-    for k, p in enumerate(pieces):
+    if not gone:
+        return out
+    for k in headings:
+        p = pieces[k]
         c = p.change
-        if c.kind == "heading.changed" and c.old is None and not p.candidate:
+        if c.old is None and not p.candidate:
             match = gone.get((c.chapter, c.new or ""))
             if match:
                 out.add(match.pop(0))
