@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
 import click
 
-from pipeline import releases
+from pipeline import jsonout, releases
 from pipeline.cli import State, cli
 from pipeline.manual import compare, init_manual, release_changes
 from pipeline.report import diff_html, diff_text, summary_text
@@ -17,7 +16,8 @@ pass_state = click.make_pass_decorator(State)
 
 
 def echo_json(data: object) -> None:
-    click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+    """`data` as json.dumps writes it with an indent of 2 (see jsonout), and a newline."""
+    click.echo(jsonout.dumps(data, end="\n"), nl=False)
 
 
 @cli.command()
