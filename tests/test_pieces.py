@@ -47,6 +47,8 @@ def test_fast_line_patterns_find_what_the_plain_ones_find(lines: list[str]) -> N
     body = "\n".join(lines)
     assert bool(chapters._starts_block(body)) == bool(
         re.search("^" + chapters._OPENS_BLOCK, body, re.MULTILINE))
+    assert bool(chunks._REF_DEF(body)) == bool(
+        re.search(r"^ {0,3}\[[^\]]+\]:", body, re.MULTILINE))
     slow = re.search("^" + chapters._CONFLICT_MARK, body, re.MULTILINE)
     fast = chapters._conflict_marker(body)
     assert (fast.start(1) if fast else None) == (slow.start(1) if slow else None)
