@@ -28,10 +28,10 @@ no other chapter), so the same texts give the same ids on every run.
 
 from __future__ import annotations
 
-import hashlib
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import replace
+from hashlib import sha1
 from typing import Any, Protocol
 
 from pipeline import parsecache
@@ -117,11 +117,7 @@ def detect_changes(old: Snapshot | None, new: Snapshot,
     pieces = find_moves(pieces, order)
     pieces = _link_items(pieces)
     pieces = find_sweeps(pieces, order)
-    # Manual-wide changes (no chapter) come after every chapter's.
-    last = 2 * len(order) + 2
-    pieces.sort(key=lambda p: (order.get(p.change.chapter, last) if p.change.chapter else last,
-                               _RANK.get(p.change.kind, 9)))
-    return assign_ids([p.change for p in pieces])
+    return assign_ids(_in_order(pieces, order))
 
 
 def all_body_changes(pairs: list[tuple[Chapter, Chapter]], memo: BodyMemo | None = None,
@@ -287,24 +283,42 @@ def _chapter_order(old: Snapshot, new: Snapshot) -> dict[str, int]:
     return order
 
 
+def _in_order(pieces: list[Piece], order: dict[str, int]) -> list[Change]:
+    """The changes of `pieces` chapter by chapter (`order` ranks them), each chapter's own
+    changes first (_RANK), the rest as they come; manual-wide ones (no chapter) after every
+    chapter's."""
+    last = 2 * len(order) + 2
+    changes = [p.change for p in pieces]
+    rank = _RANK.get
+    keys = [(order.get(c.chapter, last) if c.chapter else last, rank(c.kind, 9)) for c in changes]
+    return [changes[k] for k in sorted(range(len(keys)), key=keys.__getitem__)]
+
+
 def change_id(change: Change) -> str:
-    detail = dict(change.detail)
-    material = "\0".join(str(x) for x in (
-        change.kind, change.chapter or "", change.old_chapter or "", change.old or "",
-        change.new or "", detail.get("key", ""), detail.get("text", "")))
-    digest = hashlib.sha1(material.encode("utf-8")).hexdigest()[:8]
+    if change.detail:
+        detail = dict(change.detail)
+        key, text = detail.get("key", ""), detail.get("text", "")
+    else:
+        key = text = ""
+    fields = (change.kind, change.chapter or "", change.old_chapter or "", change.old or "",
+              change.new or "", key, text)
+    try:
+        material = "\0".join(fields)
+    except TypeError:  # not all text (a front-matter key may be a number)
+        material = "\0".join(map(str, fields))
+    digest = sha1(material.encode("utf-8")).hexdigest()[:8]
     return f"{change.chapter}-{SHORT_KINDS[change.kind]}-{digest}"
 
 
 def assign_ids(changes: list[Change]) -> list[Change]:
     """Give every change its id; exact repeats within a chapter get "-2", "-3"..."""
-    seen: Counter[str] = Counter()
+    seen: dict[str, int] = {}
     out = []
     for change in changes:
         if change.chapter is None:  # manual-wide: its id was given with it
             out.append(change)
             continue
         base = change_id(change)
-        seen[base] += 1
-        out.append(with_fields(change, id=base if seen[base] == 1 else f"{base}-{seen[base]}"))
+        n = seen[base] = seen.get(base, 0) + 1
+        out.append(with_fields(change, id=base if n == 1 else f"{base}-{n}"))
     return out
