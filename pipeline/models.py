@@ -195,6 +195,8 @@ class Change:
         return redline_markup(self.redline)
 
     def to_json(self) -> dict[str, Any]:
+        # Written out field by field: a large change set has thousands of changes.
+        redline = self.redline
         d: dict[str, Any] = {
             "id": self.id,
             "kind": self.kind,
@@ -202,7 +204,10 @@ class Change:
             "location": self.location,
             "old": self.old,
             "new": self.new,
-            "redline": self.redline_text() if self.redline else None,
+            # redline_text, without the templates
+            "redline": "".join([s.text if s.op == "equal" else
+                                f"[-{s.text}-]" if s.op == "delete" else f"{{+{s.text}+}}"
+                                for s in redline]) if redline else None,
         }
         if self.part is not None:
             d["part"] = self.part
@@ -213,10 +218,16 @@ class Change:
                 {"chapter": p.chapter, "location": p.location, "line": p.line}
                 for p in self.places
             ]
-        for key in ("old_chapter", "new_chapter", "old_path", "new_path", "line"):
-            value = getattr(self, key)
-            if value is not None:
-                d[key] = value
+        if self.old_chapter is not None:
+            d["old_chapter"] = self.old_chapter
+        if self.new_chapter is not None:
+            d["new_chapter"] = self.new_chapter
+        if self.old_path is not None:
+            d["old_path"] = self.old_path
+        if self.new_path is not None:
+            d["new_path"] = self.new_path
+        if self.line is not None:
+            d["line"] = self.line
         if self.section:
             d["section"] = self.section
         if self.detail:
