@@ -66,7 +66,7 @@ def find_sweeps(pieces: list[Piece], chapter_order: dict[str, int]) -> list[Piec
     for k, piece in enumerate(pieces):
         c = piece.change
         if (c.kind not in _SWEEPABLE or c.old is None or c.new is None
-                or is_renumbering(c)):
+                or (c.detail and is_renumbering(c))):
             continue
         for old, new, before, after in replacements(c.redline):
             if is_term(old, new):
