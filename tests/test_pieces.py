@@ -54,3 +54,11 @@ def test_fast_line_patterns_find_what_the_plain_ones_find(lines: list[str]) -> N
     assert (fast.start(1) if fast else None) == (slow.start(1) if slow else None)
     assert re.search(r"^ *[`~<]", body, re.MULTILINE) is None or \
         chunks._MAY_OPEN.search(body) or body.lstrip(" ")[:1] in ("`", "~", "<")
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet=st.sampled_from(
+    ["a", "b", " ", "\n", "\t", "\r", "\x0b", "\x0c", "\x1c", "\x00", "\u00a0", "é",
+     "\u2028", "\u3000", ".", "-"]), max_size=30))
+def test_collapsed_text_is_the_words_joined_by_single_spaces(text: str) -> None:
+    assert chapters.collapse(text) == " ".join(text.split())
