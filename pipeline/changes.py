@@ -179,7 +179,8 @@ def _pairs_by_id(old: Snapshot, new: Snapshot
 
 
 def _shingles(chapter: Chapter) -> Counter[tuple[str, ...]]:
-    w = words(" ".join(b.text for b in chapter.blocks)) or words(chapter.title)
+    texts = (text for _group, text in parsecache.layout_of(chapter).keys)  # none placed
+    w = words(" ".join(texts)) or words(chapter.title)
     return Counter(tuple(w[k: k + 3]) for k in range(max(1, len(w) - 2)))
 
 

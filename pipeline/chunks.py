@@ -184,8 +184,8 @@ class Layout(Sequence[Block]):
     block, but places only the few that changed). `keys[i]` is (models.group, text) of
     block i: what the block diff aligns, made once for each distinct piece."""
 
-    __slots__ = ("_body", "_edges", "_entries", "_line_offset", "_placed", "_starts", "keys",
-                 "plain")
+    __slots__ = ("_body", "_edges", "_entries", "_line_offset", "_opens", "_placed", "_starts",
+                 "keys", "plain")
 
     def __init__(self, plain: list[Block], keys: list[tuple[str, str]]) -> None:
         self.plain = plain
@@ -196,6 +196,7 @@ class Layout(Sequence[Block]):
         self._edges: list[int] = []  # where each piece begins in the body
         self._entries: list[_Parsed] = []  # what each piece gave
         self._starts: list[int] = []  # index of each piece's first block
+        self._opens: list[tuple[int, str]] | None = None  # see _openings
 
     @classmethod
     def of(cls, body: str, line_offset: int, edges: list[int], entries: list[_Parsed]
@@ -237,26 +238,36 @@ class Layout(Sequence[Block]):
         return found
 
     def _place(self, index: int) -> Block:
+        if self._opens is None:
+            self._opens = self._openings()
         piece = bisect_right(self._starts, index) - 1
-        section = next((entry[1] for entry in reversed(self._entries[:piece])
-                        if entry[1] is not None), "")
+        line, section = self._opens[piece]
         for block in self.plain[self._starts[piece]:index + 1]:  # headings above, in its piece
             if block.kind == "heading":
                 section = block.section
         block = self.plain[index]
-        shift = self._line_offset + self._body.count("\n", 0, self._edges[piece])
-        return _placed(block, block.line + shift, block.section or section)
+        return _placed(block, block.line + line, block.section or section)
+
+    def _openings(self) -> list[tuple[int, str]]:
+        """The line each piece opens at (less one) and the section it opens in."""
+        out = []
+        section = ""
+        line, at = self._line_offset, 0
+        for edge, entry in zip(self._edges, self._entries, strict=False):
+            line += self._body.count("\n", at, edge)
+            at = edge
+            out.append((line, section))
+            if entry[1] is not None:
+                section = entry[1]
+        return out
 
     def placed(self) -> tuple[Block, ...]:
         """Every block, placed."""
         if len(self._placed) == len(self.plain):
             return tuple(self._placed[k] for k in range(len(self.plain)))
         out: list[Block] = []
-        section = ""
-        line, at = self._line_offset, 0
-        for edge, (blocks, _last, _keys) in zip(self._edges, self._entries, strict=False):
-            line += self._body.count("\n", at, edge)
-            at = edge
+        opens = self._opens or self._openings()
+        for (line, section), (blocks, _last, _keys) in zip(opens, self._entries, strict=True):
             for block in blocks:
                 if block.kind == "heading":
                     section = block.section
