@@ -29,6 +29,7 @@ _WORD = re.compile(_WORD_PATTERN)
 _OPS = {-1: "delete", 0: "equal", 1: "insert"}
 # Surrogates cannot stand for tokens; private-use and later planes are plenty.
 _FIRST_CHAR = 0xE000
+_CHARS = "".join(chr(_FIRST_CHAR + i) for i in range(0x1900))  # the first ones, in order
 
 
 def tokens(text: str) -> list[str]:
@@ -49,9 +50,13 @@ def _encode(a: list[str], b: list[str]) -> tuple[str, str, dict[str, str]]:
     """Each distinct token as one character; the table maps characters back to tokens."""
     table = dict.fromkeys(a)
     table.update(dict.fromkeys(b))
-    chars = {tok: chr(_FIRST_CHAR + i if i < 0x1900 else 0x10000 + i)
-             for i, tok in enumerate(table)}
-    back = {ch: tok for tok, ch in chars.items()}
+    if len(table) <= len(_CHARS):  # every paragraph: the tables are made by zip, in C
+        chars = dict(zip(table, _CHARS, strict=False))
+        back = dict(zip(_CHARS, table, strict=False))
+    else:
+        chars = {tok: chr(_FIRST_CHAR + i if i < 0x1900 else 0x10000 + i)
+                 for i, tok in enumerate(table)}
+        back = {ch: tok for tok, ch in chars.items()}
     return "".join(map(chars.__getitem__, a)), "".join(map(chars.__getitem__, b)), back
 
 
