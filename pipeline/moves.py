@@ -15,6 +15,7 @@ Rules:
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 from dataclasses import replace
 from itertools import chain
 
@@ -88,11 +89,12 @@ def _exact(pieces: list[Piece], outs: list[int], ins: list[int],
     return pairs
 
 
-def _shingles(w: list[str]) -> set[tuple[str, ...]]:
-    """The word triples of a text, from its words (a shorter text is one triple)."""
+def _shingles(w: list[str]) -> Iterable[tuple[str, ...]]:
+    """The word triples of a text, from its words (a shorter text is one triple); a triple
+    found twice is given twice."""
     if len(w) < _SHINGLE:
-        return {tuple(w)}
-    return set(zip(*(w[k:] for k in range(_SHINGLE)), strict=False))
+        return (tuple(w),)
+    return zip(*(w[k:] for k in range(_SHINGLE)), strict=False)
 
 
 def _near(pieces: list[Piece], outs: list[int], ins: list[int]) -> list[tuple[int, int]]:
@@ -103,12 +105,12 @@ def _near(pieces: list[Piece], outs: list[int], ins: list[int]) -> list[tuple[in
     ins = [i for i in ins if len(new_words[i]) >= NEAR_MIN_WORDS]
     if not outs or not ins:
         return []
-    new_shingles = {i: _shingles(new_words[i]) for i in ins}
+    new_shingles = {i: set(_shingles(new_words[i])) for i in ins}
     # The deleted texts with each shingle; only those of inserted texts can be shared.
     inserted = set().union(*new_shingles.values())
     index: dict[tuple[str, ...], list[int]] = defaultdict(list)
     for o in outs:
-        for sh in _shingles(old_words[o]) & inserted:
+        for sh in inserted.intersection(_shingles(old_words[o])):
             index[sh].append(o)
     telling = {sh for sh, hits in index.items() if len(hits) <= _COMMON_SHINGLE}
     counts: dict[int, Counter[str]] = {}
