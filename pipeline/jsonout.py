@@ -3,14 +3,15 @@ ensure_ascii=False)`, the same text, written faster.
 
 With an indent, CPython (before 3.13) leaves its C encoder aside and writes the text with a
 chain of Python generators, a few steps per value: a large change set spent more time in
-json.dumps than in finding its term sweeps. Here the C encoder writes each container that
-holds only strings, numbers, booleans and nulls (most changes) in one call: told to put a
-newline and the container's inner indent between items, it writes them as json.dumps does
-(the same escaping function for strings, the same `repr` for numbers), and only its two
-brackets are left to put on lines of their own. Other containers are written here, item by
-item, with json.dumps's separators. Anything else (a value json.dumps would hand to its
-`default`, a key that is not a string, a cycle) is left to json.dumps itself, so it fails or
-succeeds exactly as it would.
+json.dumps than in finding its term sweeps. Here the C encoder writes each list, tuple or
+dict (not a subclass) that holds only strings, numbers, booleans and nulls (most changes) in
+one call: told to put a newline and the container's inner indent between items, it writes
+them as json.dumps does (the same escaping function for strings, the same `repr` for
+numbers), and only its two brackets are left to put on lines of their own. Other containers
+are written here, item by item, with json.dumps's separators. Anything else (a value
+json.dumps would hand to its `default`, a cycle, a key that is not a string in an object the
+C encoder does not write, any error) is left to json.dumps itself, so it fails or succeeds
+exactly as it would.
 
 The pieces are joined once, at the end: a large change set is a megabyte or two of text, and
 each copy of it costs about a millisecond.
@@ -26,6 +27,8 @@ _INDENT = "  "
 # Values the C encoder writes as json.dumps does. Exact types: a subclass of str or int goes
 # the longer way, which writes it as json.dumps does too.
 _PLAIN = frozenset({str, int, float, bool, type(None)})
+# Containers the C encoder reads as json.dumps does (it reads a subclass's items its own way).
+_SEQUENCES = (list, tuple)
 # The C encoder that puts items on lines indented `depth` times, by depth (made when needed).
 _encoders: list[Any] = []
 
@@ -39,7 +42,8 @@ def dumps(data: Any, end: str = "") -> str:
     out: list[str] = []
     try:
         _value(data, 0, out)
-    except (_Unusual, RecursionError):
+    except (_Unusual, RecursionError, TypeError, ValueError):
+        # json.dumps raises its own error, as it would have
         return json.dumps(data, indent=2, ensure_ascii=False) + end
     out.append(end)
     return "".join(out)
@@ -93,7 +97,8 @@ def _list(lst: list[Any] | tuple[Any, ...], level: int, out: list[str]) -> None:
     if not lst:
         out.append("[]")
         return
-    if c_make_encoder is not None and _PLAIN.issuperset(map(type, lst)):
+    if (c_make_encoder is not None and type(lst) in _SEQUENCES
+            and _PLAIN.issuperset(map(type, lst))):
         out.append(_flat(lst, level))
         return
     inner = level + 1
@@ -113,7 +118,8 @@ def _dict(dct: dict[Any, Any], level: int, out: list[str]) -> None:
     if not dct:
         out.append("{}")
         return
-    if c_make_encoder is not None and _PLAIN.issuperset(map(type, dct.values())):
+    if (c_make_encoder is not None and type(dct) is dict
+            and _PLAIN.issuperset(map(type, dct.values()))):
         out.append(_flat(dct, level))
         return
     inner = level + 1

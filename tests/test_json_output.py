@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import enum
 import json
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -102,3 +103,23 @@ def test_a_cycle_fails_the_same_way() -> None:
     data["a"].append(data)
     with pytest.raises(ValueError, match="Circular reference detected"):
         jsonout.dumps(data)
+
+
+class Reversed(list[Any]):
+    """A list whose items json.dumps reads through its own iteration."""
+
+    def __iter__(self) -> Iterator[Any]:
+        return reversed(list(super().__iter__()))
+
+
+class Keys(dict[str, Any]):
+    """A dict whose items json.dumps reads through its own items()."""
+
+    def items(self) -> Any:
+        return [(k, v) for k, v in super().items() if k != "hidden"]
+
+
+def test_subclasses_are_read_as_json_dumps_reads_them() -> None:
+    data = {"list": Reversed(["a", "b", 1]), "dict": Keys({"a": 1, "hidden": 2}),
+            "nested": [Keys({"hidden": "x", "b": None}), Reversed([])]}
+    assert jsonout.dumps(data) == reference(data)
