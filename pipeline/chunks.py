@@ -166,15 +166,23 @@ def layout(body: str, line_offset: int,
     for k in [k for k, entry in enumerate(entries) if entry is None]:
         entry = memo.get(texts[k])  # the same text twice in one chapter
         if entry is None:
-            blocks = parse(texts[k], 0)
-            headings = [b.section for b in blocks if b.kind == "heading"]
-            entry = (blocks, headings[-1] if headings else None,
-                     tuple((group(b), b.text) for b in blocks))
+            entry = _parsed(parse(texts[k], 0))
             if len(memo) >= _MEMO_LIMIT:
                 memo.clear()
             memo[texts[k]] = entry
         entries[k] = entry
     return Layout.of(body, line_offset, edges, entries)  # type: ignore[arg-type]
+
+
+def _parsed(blocks: tuple[Block, ...]) -> _Parsed:
+    """What a piece that parses to `blocks` gives (see _Parsed)."""
+    if len(blocks) == 1:  # most pieces: one paragraph
+        block = blocks[0]
+        return (blocks, block.section if block.kind == "heading" else None,
+                ((group(block), block.text),))
+    headings = [b.section for b in blocks if b.kind == "heading"]
+    return (blocks, headings[-1] if headings else None,
+            tuple([(group(b), b.text) for b in blocks]))
 
 
 class Layout(Sequence[Block]):
