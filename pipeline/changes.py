@@ -181,7 +181,7 @@ def _pairs_by_id(old: Snapshot, new: Snapshot
 def _shingles(chapter: Chapter) -> Counter[tuple[str, ...]]:
     texts = (text for _group, text in parsecache.layout_of(chapter).keys)  # none placed
     w = words(" ".join(texts)) or words(chapter.title)
-    return Counter(tuple(w[k: k + 3]) for k in range(max(1, len(w) - 2)))
+    return Counter(zip(w, w[1:], w[2:], strict=False)) if len(w) >= 3 else Counter([tuple(w)])
 
 
 def _pair_by_content(gone: list[Chapter], came: list[Chapter]) -> list[tuple[Chapter, Chapter]]:

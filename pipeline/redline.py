@@ -38,6 +38,8 @@ def tokens(text: str) -> list[str]:
 
 def words(text: str) -> list[str]:
     """The words of a text, case-folded: what similarity is measured on."""
+    if text.isascii():  # where case-folding is lowering, and lowering changes no match
+        return _WORD.findall(text.lower())
     return [w.casefold() for w in _WORD.findall(text)]
 
 

@@ -7,6 +7,7 @@ from itertools import pairwise
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from pipeline import redline
 from pipeline.models import Change, Segment
 from pipeline.redline import (
     edit_count,
@@ -105,3 +106,9 @@ def test_terminal_redline_is_coloured() -> None:
     assert redline_text(segments) == "made {+by social care +}at the meeting"
     assert redline_text(segments, color=True) == (
         "made \x1b[32m{+by social care +}\x1b[0mat the meeting")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("aZ9 -'./:,%£#_\nßİΣ’"))))
+def test_words_are_the_case_folded_matches(text: str) -> None:
+    assert redline.words(text) == [w.casefold() for w in redline._WORD.findall(text)]
