@@ -45,6 +45,8 @@ def words(text: str) -> list[str]:
 
 def word_counts(text: str) -> Counter[str]:
     """Counter(words(text)), counted as the words are found (no list in between)."""
+    if text.isascii():  # as in `words`
+        return Counter(_WORD.findall(text.lower()))
     return Counter(map(str.casefold, _WORD.findall(text)))
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from itertools import pairwise
 
 from hypothesis import given, settings
@@ -112,3 +113,4 @@ def test_terminal_redline_is_coloured() -> None:
 @given(st.text(alphabet=st.sampled_from(list("aZ9 -'./:,%£#_\nßİΣ’"))))
 def test_words_are_the_case_folded_matches(text: str) -> None:
     assert redline.words(text) == [w.casefold() for w in redline._WORD.findall(text)]
+    assert redline.word_counts(text) == Counter(redline.words(text))
