@@ -29,11 +29,27 @@ def test_split_keeps_every_job_once_and_balances() -> None:
 
 @needs_fork
 def test_results_come_back_in_the_order_of_the_jobs() -> None:
+    def work(n: int) -> list[int]:
+        time.sleep(0.005)  # long enough for the child to start taking jobs
+        return [n, os.getpid()]
+
     jobs = list(range(40))
-    got = halves.in_two(lambda n: [n, os.getpid()], jobs, [1] * 40, marshal.dumps,
-                        marshal.loads, 0)
+    got = halves.in_two(work, jobs, [1] * 40, marshal.dumps, marshal.loads, 0)
     assert [n for n, _pid in got] == jobs
     assert len({pid for _n, pid in got}) == 2  # both processes took part
+
+
+@needs_fork
+def test_a_process_held_up_by_a_slow_job_leaves_the_others_to_the_other_one() -> None:
+    def work(n: int) -> list[int]:
+        time.sleep(0.5 if n == 0 else 0.01)  # the weights say all jobs are alike
+        return [n, os.getpid()]
+
+    got = halves.in_two(work, list(range(20)), [1] * 20, marshal.dumps, marshal.loads, 0)
+    assert [n for n, _pid in got] == list(range(20))
+    slow = got[0][1]
+    # Shared out by weight beforehand, it would have done ten jobs.
+    assert sum(1 for _n, pid in got if pid == slow) <= 3
 
 
 @needs_fork
@@ -124,3 +140,12 @@ def test_no_fork_beside_another_thread() -> None:
     finally:
         stop.set()
         thread.join()
+
+
+@needs_fork
+def test_more_jobs_than_the_queue_holds_are_shared_out_beforehand() -> None:
+    jobs = list(range(halves._QUEUE_MAX // halves._NUMBER + 1))
+    got = halves.in_two(lambda n: [n, os.getpid()], jobs, [1] * len(jobs), marshal.dumps,
+                        marshal.loads, 0)
+    assert [n for n, _pid in got] == jobs
+    assert len({pid for _n, pid in got}) == 2
