@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from collections.abc import Callable, Sequence
-from itertools import accumulate, chain, pairwise
+from itertools import accumulate, chain, pairwise, repeat
 from operator import itemgetter
 from typing import overload
 
@@ -258,16 +258,10 @@ class Layout(Sequence[Block]):
 
     def _openings(self) -> list[tuple[int, str]]:
         """The line each piece opens at (less one) and the section it opens in."""
-        out = []
-        section = ""
-        line, at = self._line_offset, 0
-        for edge, entry in zip(self._edges, self._entries, strict=False):
-            line += self._body.count("\n", at, edge)
-            at = edge
-            out.append((line, section))
-            if entry[1] is not None:
-                section = entry[1]
-        return out
+        lines = accumulate(map(self._body.count, repeat("\n"), self._edges, self._edges[1:]),
+                           initial=self._line_offset)
+        sections = accumulate(map(itemgetter(1), self._entries), _later_section, initial="")
+        return list(zip(lines, sections, strict=False))[:len(self._entries)]
 
     def placed(self) -> tuple[Block, ...]:
         """Every block, placed."""
@@ -281,6 +275,11 @@ class Layout(Sequence[Block]):
                     section = block.section
                 out.append(_placed(block, block.line + line, block.section or section))
         return tuple(out)
+
+
+def _later_section(section: str, heading: str | None) -> str:
+    """The section after a piece whose last heading is `heading` (None: it has none)."""
+    return section if heading is None else heading
 
 
 def _placed(block: Block, line: int, section: str) -> Block:
