@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pipeline.locations import location_at
 from pipeline.models import Block, Change, Chapter, Link, group
 from pipeline.parsecache import layout_of
-from pipeline.redline import counter_similarity, word_counts, word_diff, words
+from pipeline.redline import common_count, counter_similarity, word_counts, word_diff, words
 
 # Below this share of common words two blocks are different blocks, not one edited block.
 PAIR_THRESHOLD = 0.5
@@ -217,7 +217,7 @@ def contained(a: Counter[str], b: Counter[str]) -> bool:
     """One text is (nearly) all inside the other: a paragraph cut down to its first sentence,
     or grown by a new one, is the same paragraph edited."""
     shorter = min(a.total(), b.total())
-    return shorter >= CONTAINED_MIN_WORDS and sum((a & b).values()) >= CONTAINED * shorter
+    return shorter >= CONTAINED_MIN_WORDS and common_count(a, b) >= CONTAINED * shorter
 
 
 def _pair_greedy(rows: range, cols: range, score: Callable[[int, int], float]

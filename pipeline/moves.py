@@ -20,7 +20,7 @@ from dataclasses import replace
 from itertools import chain
 
 from pipeline.blockdiff import Piece
-from pipeline.redline import ordered_similarity, word_diff, words
+from pipeline.redline import common_count, ordered_similarity, word_diff, words
 
 NEAR_THRESHOLD = 0.8
 NEAR_MIN_WORDS = 6
@@ -135,19 +135,12 @@ def _near(pieces: list[Piece], outs: list[int], ins: list[int]) -> list[tuple[in
             wo = old_words[o]
             total = len(wo) + len(wi)
             if (2 * min(len(wo), len(wi)) / total < NEAR_THRESHOLD
-                    or 2 * _in_common(counted(o, wo), counted(i, wi)) / total < NEAR_THRESHOLD):
+                    or 2 * common_count(counted(o, wo), counted(i, wi)) / total < NEAR_THRESHOLD):
                 continue
             s = ordered_similarity(pieces[o].change.old or "", target.change.new or "")
             if s >= NEAR_THRESHOLD:
                 scored.append((-s, o, i))
     return best_pairs(scored)
-
-
-def _in_common(a: Counter[str], b: Counter[str]) -> int:
-    """The words two texts have in common, each as often as both have it: the size of a & b
-    (summed here without making it)."""
-    common = a.keys() & b.keys()
-    return sum(map(min, map(a.__getitem__, common), map(b.__getitem__, common)))
 
 
 def best_pairs(scored: list[tuple[float, int, int]]) -> list[tuple[int, int]]:

@@ -13,7 +13,7 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from functools import cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from pipeline.models import Segment
 
@@ -160,12 +160,19 @@ def similarity(a: str, b: str) -> float:
     return counter_similarity(word_counts(a), word_counts(b))
 
 
-def counter_similarity(a: Counter[str], b: Counter[str]) -> float:
+def counter_similarity(a: Counter[Any], b: Counter[Any]) -> float:
     total = a.total() + b.total()
     if not total:
         return 1.0
-    common = sum((a & b).values())
-    return 2 * common / total
+    return 2 * common_count(a, b) / total
+
+
+def common_count(a: Counter[Any], b: Counter[Any]) -> int:
+    """sum((a & b).values()), without making `a & b`: only the keys both have are visited
+    (two chapters' counts of word triples share a few keys of thousands)."""
+    shared = a.keys() & b.keys()
+    return sum(n for n in map(min, map(a.__getitem__, shared), map(b.__getitem__, shared))
+               if n > 0)
 
 
 def ordered_similarity(a: str, b: str) -> float:

@@ -114,3 +114,11 @@ def test_terminal_redline_is_coloured() -> None:
 def test_words_are_the_case_folded_matches(text: str) -> None:
     assert redline.words(text) == [w.casefold() for w in redline._WORD.findall(text)]
     assert redline.word_counts(text) == Counter(redline.words(text))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(st.sampled_from("abcdef"), st.integers(-2, 4)),
+       st.dictionaries(st.sampled_from("abcdef"), st.integers(-2, 4)))
+def test_common_count_is_the_size_of_the_intersection(a: dict[str, int],
+                                                      b: dict[str, int]) -> None:
+    assert redline.common_count(Counter(a), Counter(b)) == sum((Counter(a) & Counter(b)).values())
