@@ -87,22 +87,34 @@ def detect_changes(old: Snapshot | None, new: Snapshot,
         return []
     pairs, gone, came = _pairs_by_id(old, new)
     renamed: list[tuple[Chapter, Chapter]] = []
+    renamed_bodies: list[list[Piece]] = []
+    whole: list[Piece] = []  # of the chapters added and removed
 
     def pair_rest() -> None:  # while a second process compares chapters (all_body_changes)
         renamed.extend(_pair_by_content(gone, came) if gone and came else [])
+        renamed_bodies.extend(body_changes(before, after, memo) for before, after in renamed)
+        paired = {id(c) for pair in renamed for c in pair}
+        whole.extend(_whole_chapters([c for c in came if id(c) not in paired],
+                                     [c for c in gone if id(c) not in paired]))
 
-    bodies = all_body_changes(pairs, memo, pair_rest,
-                              sum(size_hint(c) for c in (gone + came if gone and came else [])))
-    pairs += renamed
-    bodies += all_body_changes(renamed, memo)
-    paired = {id(c) for pair in renamed for c in pair}
-    added = [c for c in came if id(c) not in paired]
-    removed = [c for c in gone if id(c) not in paired]
+    bodies = all_body_changes(pairs, memo, pair_rest, sum(size_hint(c) for c in gone + came))
     order = _chapter_order(old, new)
     pieces: list[Piece] = []
-    for (before, after), body in zip(pairs, bodies, strict=True):
+    for (before, after), body in zip(pairs + renamed, bodies + renamed_bodies, strict=True):
         pieces.extend(Piece(c) for c in chapter_changes(before, after))
         pieces.extend(body)
+    pieces += whole
+    pieces = metadata_sweeps(pieces, order)
+    pieces = find_moves(pieces, order)
+    pieces = _link_items(pieces)
+    pieces = find_sweeps(pieces, order)
+    return assign_ids(_in_order(pieces, order))
+
+
+def _whole_chapters(added: list[Chapter], removed: list[Chapter]) -> list[Piece]:
+    """One change for each chapter added or removed, then each of its blocks as a piece a
+    move may be made of."""
+    pieces: list[Piece] = []
     for chapter in added:
         pieces.append(Piece(Change(id="", kind="chapter.added", chapter=chapter.id,
                                    location="chapter", new=chapter.title, part=chapter.part,
@@ -113,11 +125,7 @@ def detect_changes(old: Snapshot | None, new: Snapshot,
                                    location="chapter", old=chapter.title, part=chapter.part,
                                    old_path=chapter.path, line=1)))
         pieces.extend(deleted_pieces(chapter))
-    pieces = metadata_sweeps(pieces, order)
-    pieces = find_moves(pieces, order)
-    pieces = _link_items(pieces)
-    pieces = find_sweeps(pieces, order)
-    return assign_ids(_in_order(pieces, order))
+    return pieces
 
 
 def all_body_changes(pairs: list[tuple[Chapter, Chapter]], memo: BodyMemo | None = None,
