@@ -26,7 +26,7 @@ from pathlib import Path
 
 from procs import best, editorial_command, installed_env, written
 
-RUNS = 3
+RUNS = 5
 TARGET_RATIO = 5.0
 TARGET_MB = 200.0
 
