@@ -1,11 +1,12 @@
 """Work done in two halves at once: one in this process, one in a forked child.
 
 Comparing two releases of a large manual is a few hundred independent jobs (one pair of
-chapter versions each), and most machines have a second core. `in_two` gives part of the jobs
-to a child made with fork (it shares everything read so far, without copying it), does the
-rest itself, and reads the child's results back through a pipe, encoded by the caller (the
-results are small beside the work). The child only adds what it computed; the order of the
-results is the order of the jobs, so the outcome is the same as doing them all here.
+chapter versions each), and most machines have a second core. `in_two` makes a child with
+fork (it shares everything read so far, without copying it); the two take the jobs one by one
+from a queue they share, and this process reads the child's results back through a pipe,
+encoded by the caller (the results are small beside the work). The child only adds what it
+computed; the order of the results is the order of the jobs, so the outcome is the same as
+doing them all here.
 
 Where fork is missing, with one core, for little work, or when the child fails (then its
 share is done here, so any error is raised as if there were no child), the jobs run here.
