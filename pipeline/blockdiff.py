@@ -1,6 +1,7 @@
 """Compare the bodies of two versions of one chapter, block by block.
 
-Blocks are aligned with difflib.SequenceMatcher on their rendered text (so a whitespace- or
+Blocks are aligned as difflib.SequenceMatcher aligns them (align.Aligner finds its answer
+faster) on their group and rendered text (so a whitespace- or
 markup-only edit, a heading promoted a level, or a paragraph turned into a list item is not
 a change). In each replaced region, blocks of the same sort (heading, table row, paragraph or
 list item) are paired by word similarity in reading order: a pair is an edit with a redline
@@ -13,12 +14,12 @@ that later passes (moves, link-only items, term sweeps) can look at the text.
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from pipeline.align import Aligner
 from pipeline.locations import location_at
 from pipeline.models import Block, Change, Chapter, Link, group
 from pipeline.parsecache import layout_of
@@ -124,7 +125,7 @@ def deleted_pieces(old: Chapter) -> list[Piece]:
 def _diff(sa: _Side, sb: _Side) -> list[Piece]:
     a, b = sa.plain, sb.plain
     out: list[Piece] = []
-    matcher = difflib.SequenceMatcher(None, sa.keys, sb.keys, autojunk=False)
+    matcher = Aligner(sa.keys, sb.keys)  # difflib.SequenceMatcher's answer, found faster
     for op, i1, i2, j1, j2 in matcher.get_opcodes():
         if op == "equal":
             for k in range(i2 - i1):
