@@ -1,12 +1,12 @@
 """Compare the bodies of two versions of one chapter, block by block.
 
 Blocks are aligned as difflib.SequenceMatcher aligns them (align.Aligner finds its answer
-faster) on their group and rendered text (so a whitespace- or
-markup-only edit, a heading promoted a level, or a paragraph turned into a list item is not
-a change). In each replaced region, blocks of the same sort (heading, table row, paragraph or
-list item) are paired by word similarity in reading order: a pair is an edit with a redline
-(`paragraph.modified`, `heading.changed`, `table.row.modified`); the rest are inserted or
-deleted. Links of paired blocks are compared (see `link_changes`).
+faster) on their group and rendered text (so a whitespace- or markup-only edit, a heading
+promoted a level, or a paragraph turned into a list item is not a change). In each replaced
+region, blocks of the same sort (heading, table row, paragraph or list item) are paired by
+word similarity in reading order: a pair is an edit with a redline (`paragraph.modified`,
+`heading.changed`, `table.row.modified`); the rest are inserted or deleted. Links of paired
+blocks are compared (see `link_changes`).
 
 The result is a list of `Piece`s: a Change without its id yet, and the block it is about, so
 that later passes (moves, link-only items, term sweeps) can look at the text.
