@@ -185,6 +185,11 @@ def _parsed(blocks: tuple[Block, ...]) -> _Parsed:
             tuple([(group(b), b.text) for b in blocks]))
 
 
+# Up to this many blocks of a layout are placed each on its own (most changed chapters);
+# beyond, where every piece opens is found in one pass (an added chapter: all its blocks).
+_FEW = 16
+
+
 class Layout(Sequence[Block]):
     """The blocks of a chapter body. `plain[i]` is block i as its piece's parse gave it: all
     its fields are the block's but `line` and `section`, which `self[i]` sets (a block is
@@ -246,15 +251,28 @@ class Layout(Sequence[Block]):
         return found
 
     def _place(self, index: int) -> Block:
-        if self._opens is None:
-            self._opens = self._openings()
         piece = bisect_right(self._starts, index) - 1
-        line, section = self._opens[piece]
+        if self._opens is None and len(self._placed) < _FEW:
+            line, section = self._opening(piece)
+        else:
+            if self._opens is None:
+                self._opens = self._openings()
+            line, section = self._opens[piece]
         for block in self.plain[self._starts[piece]:index + 1]:  # headings above, in its piece
             if block.kind == "heading":
                 section = block.section
         block = self.plain[index]
         return _placed(block, block.line + line, block.section or section)
+
+    def _opening(self, piece: int) -> tuple[int, str]:
+        """`_openings()[piece]`, found alone: the lines before the piece counted, and the
+        pieces before it read back to the last one with a heading."""
+        line = self._line_offset + self._body.count("\n", 0, self._edges[piece])
+        for earlier in range(piece - 1, -1, -1):
+            heading = self._entries[earlier][1]
+            if heading is not None:
+                return line, heading
+        return line, ""
 
     def _openings(self) -> list[tuple[int, str]]:
         """The line each piece opens at (less one) and the section it opens in."""
