@@ -19,7 +19,7 @@ import contextlib
 import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
-from typing import TypeVar
+from typing import Generic, TypeVar
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -74,7 +74,9 @@ def in_two(work: Callable[[T], R], jobs: Sequence[T], weights: Sequence[int],
     The two processes take the jobs one at a time, heaviest first, from a queue they share
     (a pipe filled before the fork, each job's number read whole by one of them): whichever
     is free takes the next, so both end at about the same time however the weights mislead
-    (a static split by weight left one process waiting for the other a fifth of the time)."""
+    (a static split by weight left one process waiting for the other a fifth of the time).
+    The child sends each result as soon as it is done, and this process decodes them between
+    its own jobs, so little is left to send or decode when both are done."""
     if len(jobs) < 2 or sum(weights) < min_weight or not can_fork():
         meanwhile()
         return [work(job) for job in jobs]
@@ -87,38 +89,91 @@ def in_two(work: Callable[[T], R], jobs: Sequence[T], weights: Sequence[int],
     os.write(fill_end, queue)  # fits the pipe: never waits
     os.close(fill_end)
 
-    def theirs() -> bytes:  # in the child
-        taken: list[int] = []
-        done: list[R] = []
+    def send(pipe: int) -> None:  # in the child: each job it takes, sent once done
         for k in _taken(take_end):
-            taken.append(k)
-            done.append(work(jobs[k]))
-        return _numbers(taken) + encode(done)
+            _send(pipe, k, encode([work(jobs[k])]))
 
-    answer = _in_child(theirs, child_after)
+    read_end = _fork_child(send, child_after)
+    theirs = _Received(read_end, decode)
     meanwhile()
-    results = {k: work(jobs[k]) for k in _taken(take_end)}
+    results: dict[int, R] = {}
+    for k in _taken(take_end):
+        results[k] = work(jobs[k])
+        theirs.take()  # what the child has sent meanwhile is decoded between jobs here
     os.close(take_end)
-    data = answer()
-    count = int.from_bytes(data[:_NUMBER], "little")
-    if len(data) >= _NUMBER * (count + 1):  # else the child failed: its jobs are done here
-        taken = [int.from_bytes(data[_NUMBER * n: _NUMBER * (n + 1)], "little")
-                 for n in range(1, count + 1)]
-        try:
-            done = decode(data[_NUMBER * (count + 1):])
-        except Exception:  # its jobs are done again here, so any error is raised here
-            done = []
-        if len(done) == len(taken):
-            results.update(zip(taken, done, strict=True))
+    results.update(theirs.rest())
+    # A job the child took but did not send (it failed) is done here, so any error is
+    # raised here.
     return [results[k] if k in results else work(jobs[k]) for k in range(len(jobs))]
 
 
-def _in_child(produce: Callable[[], bytes],
-              child_after: tuple[Callable[[], None], Callable[[], None]] | None
-              ) -> Callable[[], bytes]:
-    """Fork a child that sends what `produce` gives through a pipe, then is gone without
-    cleanup (between sending and going it calls `child_after`, see `in_two`); what is given
-    is the child's answer, read once when first asked for (empty if the child failed)."""
+def _send(fd: int, job: int, data: bytes) -> None:
+    """One job's result into the pipe: its number, its length, its bytes."""
+    _write_all(fd, job.to_bytes(_NUMBER, "little") + len(data).to_bytes(_NUMBER, "little")
+               + data)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+class _Received(Generic[R]):
+    """The results a child sends (see `_send`), read without waiting while this process
+    still works, then to the end."""
+
+    def __init__(self, fd: int, decode: Callable[[bytes], list[R]]) -> None:
+        self.fd = fd
+        self.decode = decode
+        self.buffer = bytearray()
+        self.done: dict[int, R] = {}
+        os.set_blocking(fd, False)
+
+    def take(self) -> None:
+        """Decode what has arrived."""
+        while True:
+            try:
+                chunk = os.read(self.fd, 1 << 16)
+            except BlockingIOError:
+                break
+            if not chunk:
+                break
+            self.buffer += chunk
+        self._decode()
+
+    def rest(self) -> dict[int, R]:
+        """Every result sent, once the child has ended (job number -> result)."""
+        os.set_blocking(self.fd, True)
+        while chunk := os.read(self.fd, 1 << 16):
+            self.buffer += chunk
+        os.close(self.fd)
+        self._decode()
+        return self.done
+
+    def _decode(self) -> None:
+        at, buffer, header = 0, self.buffer, 2 * _NUMBER
+        while len(buffer) - at >= header:
+            job = int.from_bytes(buffer[at: at + _NUMBER], "little")
+            size = int.from_bytes(buffer[at + _NUMBER: at + header], "little")
+            if len(buffer) - at - header < size:
+                break  # the rest of it is still on its way (or was cut short)
+            data = bytes(buffer[at + header: at + header + size])
+            at += header + size
+            try:
+                got = self.decode(data)
+            except Exception:  # done again here (see in_two)
+                continue
+            if len(got) == 1:
+                self.done[job] = got[0]
+        del buffer[:at]
+
+
+def _fork_child(send: Callable[[int], None],
+                child_after: tuple[Callable[[], None], Callable[[], None]] | None) -> int:
+    """Fork a child that sends its results into a pipe (`send` is given the pipe's end),
+    then is gone without cleanup (between sending and going it calls `child_after`, see
+    `in_two`); the end of the pipe this process reads."""
     _reap(block=False)
     read_end, write_end = os.pipe()
     pid = os.fork()
@@ -128,9 +183,8 @@ def _in_child(produce: Callable[[], bytes],
             os.close(read_end)
             if child_after is not None:
                 child_after[0]()
-            data = produce()
-            with os.fdopen(write_end, "wb") as pipe:
-                pipe.write(data)
+            send(write_end)
+            os.close(write_end)
             if child_after is not None:
                 detach_from_caller()
                 child_after[1]()
@@ -139,20 +193,7 @@ def _in_child(produce: Callable[[], bytes],
             os._exit(status)
     _CHILDREN.append(pid)
     os.close(write_end)
-    read: list[bytes] = []
-
-    def answer() -> bytes:
-        if not read:
-            with os.fdopen(read_end, "rb") as pipe:
-                read.append(pipe.read())
-        return read[0]
-
-    return answer
-
-
-def _numbers(numbers: list[int]) -> bytes:
-    """How many numbers, then the numbers, each in _NUMBER bytes."""
-    return b"".join(n.to_bytes(_NUMBER, "little") for n in [len(numbers), *numbers])
+    return read_end
 
 
 # A job's number in the queue, and the most the queue may hold (a pipe holds 16 KiB on any
@@ -181,12 +222,15 @@ def _split_in_two(work: Callable[[T], R], jobs: Sequence[T], weights: Sequence[i
     if not theirs:
         meanwhile()
         return [work(job) for job in jobs]
-    answer = _in_child(lambda: encode([work(jobs[k]) for k in theirs]), child_after)
+    read_end = _fork_child(
+        lambda pipe: _write_all(pipe, encode([work(jobs[k]) for k in theirs])), child_after)
     meanwhile()
     results: dict[int, R] = {k: work(jobs[k]) for k in mine}
+    with os.fdopen(read_end, "rb") as pipe:
+        data = pipe.read()
     theirs_done: list[R] | None = None
     try:  # all of the answer, or a child that failed (its answer cut short or missing)
-        theirs_done = decode(answer())
+        theirs_done = decode(data)
     except Exception:  # the share is done again here, so any error is raised here
         theirs_done = None
     if theirs_done is None or len(theirs_done) != len(theirs):
