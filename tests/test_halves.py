@@ -149,3 +149,21 @@ def test_more_jobs_than_the_queue_holds_are_shared_out_beforehand() -> None:
                         marshal.loads, 0)
     assert [n for n, _pid in got] == jobs
     assert len({pid for _n, pid in got}) == 2
+
+
+@needs_fork
+def test_results_a_child_sent_before_failing_are_kept_and_the_rest_done_here() -> None:
+    here = os.getpid()
+    done_there: list[int] = []
+
+    def work(n: int) -> list[int]:
+        time.sleep(0.005)
+        if os.getpid() != here:
+            done_there.append(n)  # the child's own count (its memory, not ours)
+            if len(done_there) == 3:
+                raise RuntimeError("the child fails on its third job")
+        return [n, os.getpid()]
+
+    got = halves.in_two(work, list(range(30)), [1] * 30, marshal.dumps, marshal.loads, 0)
+    assert [n for n, _pid in got] == list(range(30))
+    assert sum(1 for _n, pid in got if pid != here) == 2  # sent before it failed
