@@ -10,7 +10,6 @@ import click
 from pipeline import jsonout, releases
 from pipeline.cli import State, cli
 from pipeline.manual import compare, init_manual, release_changes
-from pipeline.report import diff_html, diff_text, summary_text
 
 pass_state = click.make_pass_decorator(State)
 
@@ -90,6 +89,8 @@ def changes(state: State, from_ref: str | None, to_ref: str | None, as_json: boo
     if as_json:
         echo_json(change_set.to_json())
     else:
+        from pipeline.report import summary_text  # here: --json has no use for it
+
         click.echo(summary_text(m.config, change_set))
 
 
@@ -115,11 +116,15 @@ def diff(state: State, ref_a: str, ref_b: str, chapter: str | None, fmt: str,
     if as_json or fmt == "json":
         echo_json({**change_set.to_json(), **(between_json(between) if between else {})})
     elif fmt == "html":
+        from pipeline.report import diff_html
+
         page = diff_html(m.config, change_set)
         if between:
             page = page.replace("</body>", between_html(between) + "</body>")
         click.echo(page, nl=False)
     else:
         color = sys.stdout.isatty()
+        from pipeline.report import diff_text
+
         click.echo(diff_text(m.config, change_set, color=color)
                    + (between_text(between) if between else ""), color=color)
