@@ -134,24 +134,10 @@ def bounds(body: str) -> list[int] | None:
     return [*(offsets[k] for k in starts), offsets[-1]]
 
 
-def spans(body: str) -> list[tuple[int, int, int]] | None:
-    """(start line, start offset, end offset) of each piece of `body` (see `bounds`)."""
-    edges = bounds(body)
-    if edges is None:
-        return None
-    return [(body.count("\n", 0, a), a, b - 1) for a, b in pairwise(edges)]
-
-
-def parse_pieces(body: str, line_offset: int,
-                 parse: Callable[[str, int], tuple[Block, ...]]) -> tuple[Block, ...]:
-    """The blocks of `body`, as `parse(body, line_offset)` gives them, parsing each distinct
-    piece once per process."""
-    return layout(body, line_offset, parse).placed()
-
-
 def layout(body: str, line_offset: int,
            parse: Callable[[str, int], tuple[Block, ...]]) -> Layout:
-    """The blocks of `body` (see `parse_pieces`), each placed at its line and under its
+    """The blocks of `body`, as `parse(body, line_offset)` gives them (`.placed()`), each
+    distinct piece parsed once a process, and each block placed at its line and under its
     section only when asked for. Most pieces of a chapter are in the memo (the other
     version of the chapter had them), so this is made of whole-list operations, with
     a Python step only for the pieces parsed here."""

@@ -1,10 +1,11 @@
-"""Cutting a body into pieces by regular expressions (`chunks.spans`) gives the pieces the
+"""Cutting a body into pieces by regular expressions (`chunks.bounds`) gives the pieces the
 line-by-line scan (`chunks.pieces`) gives, and the faster checks of a chapter file find what
 the plain patterns find."""
 
 from __future__ import annotations
 
 import re
+from itertools import pairwise
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -30,15 +31,15 @@ def expected(body: str) -> list[tuple[int, str]] | None:
 
 @settings(max_examples=500, deadline=None)
 @given(st.lists(LINE, max_size=30))
-def test_spans_are_the_pieces(lines: list[str]) -> None:
+def test_bounds_are_the_pieces(lines: list[str]) -> None:
     body = "\n".join(lines)
-    cuts = chunks.spans(body)
+    edges = chunks.bounds(body)
     want = expected(body)
     if want is None:
-        assert cuts is None
+        assert edges is None
     else:
-        assert cuts is not None
-        assert [(line, body[a:b]) for line, a, b in cuts] == want
+        assert edges is not None
+        assert [(body.count("\n", 0, a), body[a:b - 1]) for a, b in pairwise(edges)] == want
 
 
 @settings(max_examples=300, deadline=None)

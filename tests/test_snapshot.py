@@ -78,7 +78,7 @@ def _clear_memos() -> None:
 
 
 def test_piecewise_parse_equals_whole_parse_on_tricky_markdown() -> None:
-    assert chunks.parse_pieces(TRICKY, 7, parse_blocks) == parse_blocks(TRICKY, 7)
+    assert chunks.layout(TRICKY, 7, parse_blocks).placed() == parse_blocks(TRICKY, 7)
     assert len(chunks.pieces(TRICKY.split("\n"))) > 5
 
 
@@ -88,7 +88,7 @@ def test_a_fence_after_a_closing_tag_is_left_to_the_parser() -> None:
     body = "</pre>\n```\n\n```\n\nPlain paragraph text."
     chunks._MEMO.clear()
     assert chunks.pieces(body.split("\n")) is None
-    assert chunks.parse_pieces(body, 3, parse_blocks) == parse_blocks(body, 3)
+    assert chunks.layout(body, 3, parse_blocks).placed() == parse_blocks(body, 3)
 
 
 @settings(max_examples=150, deadline=None)
@@ -96,7 +96,7 @@ def test_a_fence_after_a_closing_tag_is_left_to_the_parser() -> None:
 def test_piecewise_parse_equals_whole_parse_on_any_markdown(lines: list[str]) -> None:
     body = "\n".join(lines)
     chunks._MEMO.clear()
-    assert chunks.parse_pieces(body, 3, parse_blocks) == parse_blocks(body, 3)
+    assert chunks.layout(body, 3, parse_blocks).placed() == parse_blocks(body, 3)
 
 
 @settings(max_examples=150, deadline=None)
@@ -125,7 +125,7 @@ def test_piecewise_parse_equals_whole_parse_on_real_text() -> None:
     for path in files:
         text = path.read_text(encoding="utf-8")
         body = text.split("\n---\n", 1)[1]
-        assert chunks.parse_pieces(body, 5, parse_blocks) == parse_blocks(body, 5), path
+        assert chunks.layout(body, 5, parse_blocks).placed() == parse_blocks(body, 5), path
 
 
 def test_snapshot_at_a_ref_and_of_the_files(manual: ManualRepo) -> None:
