@@ -1,7 +1,7 @@
 """All git access: the only module that imports `git`.
 
 Trees are read with one `git ls-tree` and one `git cat-file --batch` process, never a process
-per file. What reading a manual at a ref needs (resolve, list_files, blobs_bytes, tag_exists)
+per file. What reading a manual at a ref needs (resolve, list_files, blobs_stream, tag_exists)
 runs git itself; the rest goes through gitpython, imported when first used, as loading it
 costs a read-only command such as `changes` a sixth of its time when every answer is cached.
 """
@@ -56,8 +56,7 @@ class Repo:
         except OSError:
             header, data = b"", None
         if data is None:
-            said = header.decode(errors="replace").strip() or "no answer"
-            raise RefError(f"cannot read blob {blob}: git cat-file says {said}")
+            raise _missing(blob, header)
         return data
 
     @property
@@ -88,6 +87,12 @@ def _next_object(out: IO[bytes]) -> tuple[bytes, bytes | None]:
         return header, None
     size = int(fields[2])
     return header, out.read(size + 1)[:size]  # the object, then a newline
+
+
+def _missing(blob: str, header: bytes) -> RefError:
+    """What to raise when git cat-file answered `header` (or nothing) for `blob`."""
+    said = header.decode(errors="replace").strip() or "no answer"
+    return RefError(f"cannot read blob {blob}: git cat-file says {said}")
 
 
 def _end_batch(proc: subprocess.Popen[bytes], started_by: int) -> None:
@@ -392,12 +397,6 @@ def blob_bytes(repo: Repo, blob: str) -> bytes:
     return repo.read_blob(blob)
 
 
-def blobs_bytes(repo: Repo, blobs: Iterable[str]) -> dict[str, bytes]:
-    """Blob id -> bytes of many blobs, in one `git cat-file --batch` run (all the ids written
-    at once: no round trip per blob)."""
-    return dict(blobs_stream(repo, blobs))
-
-
 def blobs_stream(repo: Repo, blobs: Iterable[str]) -> Iterator[tuple[str, bytes]]:
     """(blob id, bytes) of many blobs, each distinct id once and in the order given, as git
     writes them out in one `git cat-file --batch` run: the caller works on a file while git
@@ -428,8 +427,7 @@ def blobs_stream(repo: Repo, blobs: Iterable[str]) -> Iterator[tuple[str, bytes]
                 if not header:  # git stopped early: its own words are on stderr
                     said = proc.stderr.read().decode(errors="replace").strip()
                     raise RefError("cannot read the files: " + said)
-                said = header.decode(errors="replace").rstrip("\n")
-                raise RefError(f"cannot read blob {blob}: git cat-file says {said}")
+                raise _missing(blob, header)
             yield blob, data
         done = True
     finally:
@@ -477,8 +475,7 @@ class Ahead:
             for blob in self.blobs:
                 header, data = _next_object(self._file)
                 if data is None:
-                    said = header.decode(errors="replace").rstrip("\n")
-                    raise RefError(f"cannot read blob {blob}: git cat-file says {said}")
+                    raise _missing(blob, header)
                 if blob in want:
                     yield blob, data
         finally:

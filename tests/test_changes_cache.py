@@ -124,9 +124,9 @@ def test_many_blobs_read_at_once(manual: ManualRepo) -> None:
     m = open_manual(manual.root, explicit=True)
     files = gitio.list_files(m.repo, gitio.resolve(m.repo, "r2"), "procedures")
     blobs = list(files.values())
-    read = gitio.blobs_bytes(m.repo, [*blobs, blobs[0]])
+    read = dict(gitio.blobs_stream(m.repo, [*blobs, blobs[0]]))
     assert read == {b: gitio.blob_bytes(m.repo, b) for b in blobs}
-    assert gitio.blobs_bytes(m.repo, []) == {}
+    assert dict(gitio.blobs_stream(m.repo, [])) == {}
 
 
 # Bits of text, with every character that can make Markdown of it.
