@@ -416,11 +416,11 @@ class LazyChapter(Chapter):
 
     @classmethod
     def of(cls, head: dict[str, Any], entry: tuple[Path, int, int] | None,
-           parse: Callable[[], Chapter], lay: Callable[[], Layout] | None = None
+           parse: Callable[[], Chapter] | None = None, lay: Callable[[], Layout] | None = None
            ) -> LazyChapter:
         """The chapter of `head` whose body and blocks are read from `entry`, or made by
-        `parse` (when there is no entry, or it has gone); `lay` makes the layout of its
-        blocks without placing them (see `layout`)."""
+        `parse` if the entry has gone; or, with no entry, whose blocks `lay` lays out without
+        placing them (see `layout`)."""
         chapter = object.__new__(cls)
         state = chapter.__dict__
         state.update(head)
@@ -443,8 +443,8 @@ class LazyChapter(Chapter):
 
     def _fill(self) -> None:
         state = self.__dict__
-        if state.get("_layout") is not None:
-            state["blocks"] = state["_layout"].placed()
+        if state["_lay"] is not None:  # every block placed from the layout (made now if not)
+            state["blocks"] = self.layout().placed()
             return
         if state["_entry"] is not None:
             try:
@@ -485,6 +485,11 @@ def size_hint(chapter: Chapter) -> int:
         return len(body)
     entry = state.get("_entry")
     return entry[2] if entry is not None else 1
+
+
+def kept(root: Path | None, path: str, blob: str) -> bool:
+    """Whether the chapter in file `path` at `blob` has an entry (none is read)."""
+    return root is not None and pack(root).find(_key(path, blob)) is not None
 
 
 def load_lazy(root: Path | None, path: str, blob: str,

@@ -9,7 +9,7 @@ from functools import partial
 from pathlib import Path
 
 from pipeline import gitio, parsecache
-from pipeline.chapters import head_blocks, head_layout, parse_chapter, parse_head
+from pipeline.chapters import head_layout, parse_chapter, parse_head
 from pipeline.chunks import Layout
 from pipeline.config import Config
 from pipeline.errors import ChapterError
@@ -46,17 +46,12 @@ def _deferred(path: str, data: bytes, blob: str, disk: Path | None) -> Chapter:
     only in the process that compares it (see changes.detect_changes)."""
     head = parse_head(path, data, blob)
 
-    def parse() -> Chapter:
-        chapter = Chapter(**head, blocks=head_blocks(head))
-        parsecache.store(disk, chapter)
-        return chapter
-
     def lay() -> Layout:
         made = head_layout(head)
         parsecache.store_layout(disk, head, made)
         return made
 
-    return parsecache.LazyChapter.of(head, None, parse, lay)
+    return parsecache.LazyChapter.of(head, None, lay=lay)
 
 
 def _known(path: str, blob: str, disk: Path | None, parse: Callable[[], Chapter]
@@ -85,10 +80,9 @@ def read_pair(config: Config, repo: Repo, old: str, new: str, defer: bool = Fals
     disk = parsecache.folder(repo.git_dir)
     listings = [gitio.list_files(repo, gitio.resolve(repo, ref), config.procedures)
                 for ref in (old, new)]
-    known = parsecache.pack(disk).find if disk is not None else lambda _key: None
     early = [blob for path, blob in listings[1].items()
              if listings[0].get(path) != blob and not path.lower().endswith(ASSET_SUFFIXES)
-             and known(parsecache.key_digest(path, blob)) is None]
+             and not parsecache.kept(disk, path, blob)]
     ahead = gitio.Ahead(repo, early) if early else None
     try:
         first = read_snapshot(config, repo, old, defer)
