@@ -97,7 +97,7 @@ def detect_changes(old: Snapshot | None, new: Snapshot,
         whole.extend(_whole_chapters([c for c in came if id(c) not in paired],
                                      [c for c in gone if id(c) not in paired]))
 
-    bodies = all_body_changes(pairs, memo, pair_rest, sum(size_hint(c) for c in gone + came))
+    bodies = all_body_changes(pairs, memo, pair_rest)
     order = _chapter_order(old, new)
     pieces: list[Piece] = []
     for (before, after), body in zip(pairs + renamed, bodies + renamed_bodies, strict=True):
@@ -129,17 +129,16 @@ def _whole_chapters(added: list[Chapter], removed: list[Chapter]) -> list[Piece]
 
 
 def all_body_changes(pairs: list[tuple[Chapter, Chapter]], memo: BodyMemo | None = None,
-                     meanwhile: Callable[[], None] = lambda: None, meanwhile_size: int = 0
-                     ) -> list[list[Piece]]:
+                     meanwhile: Callable[[], None] = lambda: None) -> list[list[Piece]]:
     """`body_changes` of every pair, those not in `memo` shared with a second process when
     there are many (see halves.in_two): each pair is parsed and compared in one process
-    only, and only its changes come back. `meanwhile` (work on chapters of about
-    `meanwhile_size`) is done in this process while the other one works."""
+    only, and only its changes come back. `meanwhile` is done in this process while the
+    other one works."""
     out = [_known_body(before, after, memo) for before, after in pairs]
     todo = [k for k, found in enumerate(out) if found is None]
     done = in_two(lambda k: _computed_body(*pairs[k], memo), todo,
                   [size_hint(pairs[k][0]) + size_hint(pairs[k][1]) for k in todo],
-                  encode_lists, decode_lists, FORK_MIN_SIZE, meanwhile, meanwhile_size,
+                  encode_lists, decode_lists, FORK_MIN_SIZE, meanwhile,
                   (parsecache.hold, parsecache.release))
     for k, pieces in zip(todo, done, strict=True):
         out[k] = pieces

@@ -24,26 +24,6 @@ from typing import Generic, TypeVar
 T = TypeVar("T")
 R = TypeVar("R")
 
-# The child's share of the weight: it also encodes its results, and this process decodes
-# them while the child has exited, so the child is given a little less.
-CHILD_SHARE = 0.5
-
-
-def split(weights: Sequence[int], share: float = CHILD_SHARE, here: int = 0
-          ) -> tuple[list[int], list[int]]:
-    """(indexes kept here, indexes for the child), heaviest first to the side further from
-    its target, so both finish at about the same time; `here` is the weight of other work
-    this process does meanwhile."""
-    targets = (1.0 - share, share)
-    loads = [here, 0]
-    sides: tuple[list[int], list[int]] = ([], [])
-    for k in sorted(range(len(weights)), key=lambda k: -weights[k]):
-        side = 0 if loads[0] / targets[0] <= loads[1] / targets[1] else 1
-        sides[side].append(k)
-        loads[side] += weights[k]
-    return sorted(sides[0]), sorted(sides[1])
-
-
 def cores() -> int:
     """The cores this process may run on (fewer than the machine's when it is pinned)."""
     if hasattr(os, "sched_getaffinity"):
@@ -62,44 +42,44 @@ def can_fork() -> bool:
 def in_two(work: Callable[[T], R], jobs: Sequence[T], weights: Sequence[int],
            encode: Callable[[list[R]], bytes], decode: Callable[[bytes], list[R]],
            min_weight: int, meanwhile: Callable[[], None] = lambda: None,
-           meanwhile_weight: int = 0,
            child_after: tuple[Callable[[], None], Callable[[], None]] | None = None
            ) -> list[R]:
     """[work(job) for job in jobs], part of it done by a forked child when the total weight
-    reaches `min_weight`. `meanwhile` runs in this process first (while the child works),
-    and weighs `meanwhile_weight`. `child_after` is (hold, release): the child calls hold
-    before its work and release once its results are sent, for what it may finish while this
-    process goes on (writing caches); this process waits for it only when it exits.
+    reaches `min_weight`. `meanwhile` runs in this process first (while the child works).
+    `child_after` is (hold, release): the child calls hold before its work and release once
+    its results are sent, for what it may finish while this process goes on (writing
+    caches); this process waits for it only when it exits.
 
     The two processes take the jobs one at a time, heaviest first, from a queue they share
-    (a pipe filled before the fork, each job's number read whole by one of them): whichever
-    is free takes the next, so both end at about the same time however the weights mislead
-    (a static split by weight left one process waiting for the other a fifth of the time).
-    The child sends each result as soon as it is done, and this process decodes them between
-    its own jobs, so little is left to send or decode when both are done."""
+    (a pipe filled before the fork, each number read whole by one of them; beyond what a
+    pipe holds, a number stands for a few jobs in a row): whichever is free takes the next,
+    so both end at about the same time however the weights mislead (a split by weight made
+    beforehand left one process waiting for the other a fifth of the time). The child sends
+    each result as soon as it is done, and this process decodes them between its own jobs,
+    so little is left to send or decode when both are done."""
     if len(jobs) < 2 or sum(weights) < min_weight or not can_fork():
         meanwhile()
         return [work(job) for job in jobs]
-    queue = b"".join(k.to_bytes(_NUMBER, "little")
-                     for k in sorted(range(len(jobs)), key=lambda k: -weights[k]))
-    if len(queue) > _QUEUE_MAX:
-        return _split_in_two(work, jobs, weights, encode, decode, meanwhile,
-                             meanwhile_weight, child_after)
+    order = sorted(range(len(jobs)), key=lambda k: -weights[k])
+    size = -(-len(order) // _QUEUE_NUMBERS)  # jobs a number in the queue stands for
+    groups = [order[at: at + size] for at in range(0, len(order), size)]
     take_end, fill_end = os.pipe()
-    os.write(fill_end, queue)  # fits the pipe: never waits
-    os.close(fill_end)
+    os.write(fill_end, b"".join(n.to_bytes(_NUMBER, "little") for n in range(len(groups))))
+    os.close(fill_end)  # the queue fits the pipe: writing it never waited
 
     def send(pipe: int) -> None:  # in the child: each job it takes, sent once done
-        for k in _taken(take_end):
-            _send(pipe, k, encode([work(jobs[k])]))
+        for n in _taken(take_end):
+            for k in groups[n]:
+                _send(pipe, k, encode([work(jobs[k])]))
 
     read_end = _fork_child(send, child_after)
     theirs = _Received(read_end, decode)
     meanwhile()
     results: dict[int, R] = {}
-    for k in _taken(take_end):
-        results[k] = work(jobs[k])
-        theirs.take()  # what the child has sent meanwhile is decoded between jobs here
+    for n in _taken(take_end):
+        for k in groups[n]:
+            results[k] = work(jobs[k])
+            theirs.take()  # what the child has sent meanwhile is decoded between jobs here
     os.close(take_end)
     results.update(theirs.rest())
     # A job the child took but did not send (it failed) is done here, so any error is
@@ -109,12 +89,8 @@ def in_two(work: Callable[[T], R], jobs: Sequence[T], weights: Sequence[int],
 
 def _send(fd: int, job: int, data: bytes) -> None:
     """One job's result into the pipe: its number, its length, its bytes."""
-    _write_all(fd, job.to_bytes(_NUMBER, "little") + len(data).to_bytes(_NUMBER, "little")
-               + data)
-
-
-def _write_all(fd: int, data: bytes) -> None:
-    view = memoryview(data)
+    view = memoryview(job.to_bytes(_NUMBER, "little") + len(data).to_bytes(_NUMBER, "little")
+                      + data)
     while view:
         view = view[os.write(fd, view):]
 
@@ -196,10 +172,10 @@ def _fork_child(send: Callable[[int], None],
     return read_end
 
 
-# A job's number in the queue, and the most the queue may hold (a pipe holds 16 KiB on any
-# system before a writer must wait for a reader; Linux holds 64 KiB).
+# A number's size in the queue, and the most numbers the queue holds (a pipe holds 16 KiB
+# on any system before a writer must wait for a reader; Linux holds 64 KiB).
 _NUMBER = 4
-_QUEUE_MAX = 16 * 1024
+_QUEUE_NUMBERS = 16 * 1024 // _NUMBER
 
 
 def _taken(queue: int) -> Iterator[int]:
@@ -210,33 +186,6 @@ def _taken(queue: int) -> Iterator[int]:
         if len(got) < _NUMBER:
             return
         yield int.from_bytes(got, "little")
-
-
-def _split_in_two(work: Callable[[T], R], jobs: Sequence[T], weights: Sequence[int],
-                  encode: Callable[[list[R]], bytes], decode: Callable[[bytes], list[R]],
-                  meanwhile: Callable[[], None], meanwhile_weight: int,
-                  child_after: tuple[Callable[[], None], Callable[[], None]] | None
-                  ) -> list[R]:
-    """`in_two` for more jobs than the queue holds: shared out by weight beforehand."""
-    mine, theirs = split(weights, here=meanwhile_weight)
-    if not theirs:
-        meanwhile()
-        return [work(job) for job in jobs]
-    read_end = _fork_child(
-        lambda pipe: _write_all(pipe, encode([work(jobs[k]) for k in theirs])), child_after)
-    meanwhile()
-    results: dict[int, R] = {k: work(jobs[k]) for k in mine}
-    with os.fdopen(read_end, "rb") as pipe:
-        data = pipe.read()
-    theirs_done: list[R] | None = None
-    try:  # all of the answer, or a child that failed (its answer cut short or missing)
-        theirs_done = decode(data)
-    except Exception:  # the share is done again here, so any error is raised here
-        theirs_done = None
-    if theirs_done is None or len(theirs_done) != len(theirs):
-        theirs_done = [work(jobs[k]) for k in theirs]
-    results.update(zip(theirs, theirs_done, strict=True))
-    return [results[k] for k in range(len(jobs))]
 
 
 # Children that may still be finishing (see in_two's child_after): waited for at exit, so a

@@ -20,13 +20,6 @@ from pipeline.chapters import parse_chapter
 needs_fork = pytest.mark.skipif(not halves.can_fork(), reason="no fork or one core")
 
 
-def test_split_keeps_every_job_once_and_balances() -> None:
-    weights = [5, 1, 9, 3, 3, 7, 2]
-    mine, theirs = halves.split(weights, 0.5)
-    assert sorted(mine + theirs) == list(range(len(weights)))
-    assert abs(sum(weights[k] for k in mine) - sum(weights[k] for k in theirs)) <= 2
-
-
 @needs_fork
 def test_results_come_back_in_the_order_of_the_jobs() -> None:
     def work(n: int) -> list[int]:
@@ -69,7 +62,7 @@ def test_meanwhile_runs_once_here_with_or_without_a_child() -> None:
     ran: list[int] = []
     for limit in (0, 10**9):
         got = halves.in_two(lambda n: n + 1, list(range(6)), [1] * 6, marshal.dumps,
-                            marshal.loads, limit, lambda: ran.append(os.getpid()), 3)
+                            marshal.loads, limit, lambda: ran.append(os.getpid()))
         assert got == [n + 1 for n in range(6)]
     assert ran == [os.getpid(), os.getpid()]
 
@@ -143,8 +136,8 @@ def test_no_fork_beside_another_thread() -> None:
 
 
 @needs_fork
-def test_more_jobs_than_the_queue_holds_are_shared_out_beforehand() -> None:
-    jobs = list(range(halves._QUEUE_MAX // halves._NUMBER + 1))
+def test_more_jobs_than_the_queue_holds_are_taken_a_few_at_a_time() -> None:
+    jobs = list(range(halves._QUEUE_NUMBERS + 1))
     got = halves.in_two(lambda n: [n, os.getpid()], jobs, [1] * len(jobs), marshal.dumps,
                         marshal.loads, 0)
     assert [n for n, _pid in got] == jobs
