@@ -90,8 +90,8 @@ def _flushed(status: int) -> int:
 
 
 def _command(argv: list[str]) -> str | None:
-    """The command named on the command line (after `-C DIR`, the only group option)."""
-    args = argv[2:] if argv[:1] == ["-C"] else argv
+    """The command named on the command line."""
+    args = replay.split_folder(argv)[1]
     return args[0] if args else None
 
 

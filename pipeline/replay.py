@@ -64,17 +64,22 @@ class Plan:
         self.git_dir = git_dir
 
 
+def split_folder(argv: list[str]) -> tuple[str | None, list[str]]:
+    """(the folder `-C DIR` names, if the command line opens with it, the rest of it): -C is
+    the only option that comes before the command."""
+    if argv[:1] == ["-C"] and len(argv) > 1:
+        return argv[1], list(argv[2:])
+    return None, list(argv)
+
+
 def plan(argv: list[str], cwd: str, env: dict[str, str], ttys: tuple[bool, bool]
          ) -> Plan | None:
     """The plan for `editorial ARGV` run in `cwd`, or None when it is not a replayable
     command or its manual cannot be found without the tool (then it simply runs)."""
     if env.get("EDITORIAL_REPLAY", "1") == "0" or env.get("EDITORIAL_CACHE", "1") == "0":
         return None
-    args = list(argv)
-    start, explicit = cwd, False
-    if args[:1] == ["-C"] and len(args) > 1:
-        start, explicit = os.path.join(cwd, args[1]), True
-        args = args[2:]
+    folder, args = split_folder(argv)
+    start, explicit = (cwd, False) if folder is None else (os.path.join(cwd, folder), True)
     if not args or args[0] not in COMMANDS:
         return None
     if any("@{" in arg for arg in args):
