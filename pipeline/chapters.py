@@ -42,6 +42,13 @@ _PARA_REF = re.compile(r"^(\d+(?:\.\d+)+)[.)]?(?=\s)")
 _HEADING_REF = re.compile(r"^(\d+(?:\.\d+)*)[.)]?(?=\s)")
 
 
+def _number(pattern: re.Pattern[str], text: str) -> str | None:
+    """The paragraph or heading number (`_PARA_REF`, `_HEADING_REF`) opening `text`: the
+    block's reference, whichever way the block was read."""
+    match = pattern.match(text)
+    return match.group(1) if match else None
+
+
 _CONFLICT_MARK = r"(<{7} |={7}$|>{7} )"
 _conflict_marker = line_opening(_CONFLICT_MARK)
 _COMMENT_ONLY = re.compile(r"^\s*(<!--.*?-->\s*)+$", re.DOTALL)
@@ -290,10 +297,9 @@ def _plain_paragraph(body: str, line_offset: int, section: str = "") -> tuple[Bl
     text = collapse(source)
     if not text:
         return ()  # only Unicode spaces: no paragraph, as for the parser
-    match = _PARA_REF.match(text)
     first = len(body) - len(body.lstrip("\n"))
     return (new_block("paragraph", text, source, line_offset + first + 1, 0,
-                      match.group(1) if match else None, section),)
+                      _number(_PARA_REF, text), section),)
 
 
 _ATX = re.compile(r"^(#{1,6})[ \t]+(.*?)(?:[ \t]+#+)?[ \t]*$")
@@ -313,9 +319,8 @@ def _plain_heading(body: str, line_offset: int) -> tuple[Block, ...] | None:
     text = collapse(match.group(2))
     if not text or text != match.group(2):
         return None  # spaces of other kinds, or a closing sequence: left to the parser
-    ref = _HEADING_REF.match(text)
     return (new_block("heading", text, line, line_offset + filled[0] + 1, len(match.group(1)),
-                      ref.group(1) if ref else None, text),)
+                      _number(_HEADING_REF, text), text),)
 
 
 # A list item's own text: plain, or one link to a plain web address ("Further information").
@@ -337,9 +342,8 @@ def _plain_item(line: str, number: int, section: str) -> Block | None:
     text = collapse(content)
     if not text:
         return None
-    match = _PARA_REF.match(text)
-    return new_block("list_item", text, line, number + 1, 1, match.group(1) if match else None,
-                     section, (Link(text=text, url=link.group(2)),) if link is not None else ())
+    return new_block("list_item", text, line, number + 1, 1, _number(_PARA_REF, text), section,
+                     (Link(text=text, url=link.group(2)),) if link is not None else ())
 
 
 # A GFM table's delimiter row ("|---|:--:|"): a pipe around every column, spaces only.
@@ -491,16 +495,14 @@ def _md_blocks(body: str, line_offset: int) -> tuple[Block, ...]:
                 row_links.extend(links)
             elif parent is not None and parent.type == "heading_open":
                 section = text
-                match = _HEADING_REF.match(text)
                 blocks.append(Block(kind="heading", text=text, source=source(span),
                                     line=line_of(span), level=heading_level,
-                                    ref=match.group(1) if match else None,
+                                    ref=_number(_HEADING_REF, text),
                                     section=section, links=links))
             elif text:
-                match = _PARA_REF.match(text)
                 blocks.append(Block(kind="list_item" if list_depth else "paragraph",
                                     text=text, source=source(span), line=line_of(span),
-                                    level=list_depth, ref=match.group(1) if match else None,
+                                    level=list_depth, ref=_number(_PARA_REF, text),
                                     section=section, links=links))
         elif t in ("fence", "code_block"):
             blocks.append(Block(kind="code", text=tok.content.rstrip("\n"),
