@@ -42,7 +42,7 @@ from pipeline.halves import in_two
 from pipeline.models import Change, Chapter, Snapshot, with_fields
 from pipeline.moves import best_pairs, find_moves
 from pipeline.parsecache import size_hint
-from pipeline.redline import counter_similarity, similarity, words
+from pipeline.redline import counter_similarity, shingles, similarity, words
 from pipeline.renumbering import fold_renumbering
 from pipeline.sweeps import find_sweeps, metadata_sweeps
 
@@ -188,7 +188,7 @@ def _pairs_by_id(old: Snapshot, new: Snapshot
 def _shingles(chapter: Chapter) -> Counter[tuple[str, ...]]:
     texts = (text for _group, text in parsecache.layout_of(chapter).keys)  # none placed
     w = words(" ".join(texts)) or words(chapter.title)
-    return Counter(zip(w, w[1:], w[2:], strict=False)) if len(w) >= 3 else Counter([tuple(w)])
+    return Counter(shingles(w))
 
 
 def _pair_by_content(gone: list[Chapter], came: list[Chapter]) -> list[tuple[Chapter, Chapter]]:

@@ -15,16 +15,14 @@ Rules:
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable
 from dataclasses import replace
 from itertools import chain
 
 from pipeline.blockdiff import Piece
-from pipeline.redline import common_count, ordered_similarity, word_diff, words
+from pipeline.redline import common_count, ordered_similarity, shingles, word_diff, words
 
 NEAR_THRESHOLD = 0.8
 NEAR_MIN_WORDS = 6
-_SHINGLE = 3
 # A shingle shared by more paragraphs than this says nothing about which two belong together.
 _COMMON_SHINGLE = 50
 
@@ -89,14 +87,6 @@ def _exact(pieces: list[Piece], outs: list[int], ins: list[int],
     return pairs
 
 
-def _shingles(w: list[str]) -> Iterable[tuple[str, ...]]:
-    """The word triples of a text, from its words (a shorter text is one triple); a triple
-    found twice is given twice."""
-    if len(w) < _SHINGLE:
-        return (tuple(w),)
-    return zip(*(w[k:] for k in range(_SHINGLE)), strict=False)
-
-
 def _near(pieces: list[Piece], outs: list[int], ins: list[int]) -> list[tuple[int, int]]:
     # Each text's words found once: for its length, its shingles and its word counts.
     old_words = {o: words(pieces[o].change.old or "") for o in outs}
@@ -105,12 +95,12 @@ def _near(pieces: list[Piece], outs: list[int], ins: list[int]) -> list[tuple[in
     ins = [i for i in ins if len(new_words[i]) >= NEAR_MIN_WORDS]
     if not outs or not ins:
         return []
-    new_shingles = {i: set(_shingles(new_words[i])) for i in ins}
+    new_shingles = {i: set(shingles(new_words[i])) for i in ins}
     # The deleted texts with each shingle; only those of inserted texts can be shared.
     inserted = set().union(*new_shingles.values())
     index: dict[tuple[str, ...], list[int]] = defaultdict(list)
     for o in outs:
-        for sh in inserted.intersection(_shingles(old_words[o])):
+        for sh in inserted.intersection(shingles(old_words[o])):
             index[sh].append(o)
     telling = {sh for sh, hits in index.items() if len(hits) <= _COMMON_SHINGLE}
     counts: dict[int, Counter[str]] = {}

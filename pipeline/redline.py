@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
@@ -41,6 +41,14 @@ def words(text: str) -> list[str]:
     if text.isascii():  # where case-folding is lowering, and lowering changes no match
         return _WORD.findall(text.lower())
     return [w.casefold() for w in _WORD.findall(text)]
+
+
+def shingles(w: list[str]) -> Iterable[tuple[str, ...]]:
+    """The word triples of a text, from its words (a shorter text is one triple); a triple
+    found twice is given twice."""
+    if len(w) < 3:
+        return (tuple(w),)
+    return zip(w, w[1:], w[2:], strict=False)
 
 
 def word_counts(text: str) -> Counter[str]:
