@@ -32,6 +32,14 @@ class State:
         return self._manual
 
 
+def echo_json(data: object) -> None:
+    """`data` as json.dumps writes it with an indent of 2 (see jsonout), and a newline: how
+    every command prints JSON."""
+    from pipeline import jsonout
+
+    click.echo(jsonout.dumps(data, end="\n"), nl=False)
+
+
 # Which module defines each command. Modules are imported only when their command runs, so
 # `editorial changes` does not pay for jinja2, pandoc and feed libraries it never uses.
 _COMMAND_MODULES = {

@@ -2,24 +2,19 @@
 
 from __future__ import annotations
 
-import json
 import textwrap
 
 import click
 
 from pipeline import blame as blame_mod
 from pipeline import corrections, history
-from pipeline.cli import State, cli
+from pipeline.cli import State, cli, echo_json
 from pipeline.corrections import trail
 from pipeline.errors import NotesError
 from pipeline.models import Entry, Release
 
 pass_state = click.make_pass_decorator(State)
 _WIDTH = 100
-
-
-def _json(data: object) -> None:
-    click.echo(json.dumps(data, indent=2, ensure_ascii=False))
 
 
 def _wrap(text: str, indent: str, hanging: str | None = None) -> list[str]:
@@ -58,7 +53,7 @@ def log(state: State, chapter: str | None, as_json: bool) -> None:
     if chapter is None:
         summaries = history.release_log(m)
         if as_json:
-            _json(history.release_log_json(summaries))
+            echo_json(history.release_log_json(summaries))
             return
         if not summaries:
             click.echo("No releases yet (start one with 'editorial release start ID').")
@@ -75,7 +70,7 @@ def log(state: State, chapter: str | None, as_json: bool) -> None:
         return
     chapter_log = history.chapter_log(m, chapter)
     if as_json:
-        _json(history.chapter_log_json(chapter_log))
+        echo_json(history.chapter_log_json(chapter_log))
         return
     click.echo("\n".join(chapter_log_text(chapter_log)))
 
@@ -153,7 +148,7 @@ def blame(state: State, chapter: str, at: str | None, as_json: bool) -> None:
     """Each paragraph of CHAPTER with the release that last changed it and why."""
     result = blame_mod.blame(state.manual, chapter, at)
     if as_json:
-        _json(blame_mod.blame_json(result))
+        echo_json(blame_mod.blame_json(result))
         return
     top = result.chapter
     lines = [f"{top.id} {top.title} ({top.path})"]
@@ -180,7 +175,7 @@ def show(state: State, chapter: str, at: str, as_json: bool) -> None:
     """CHAPTER as it stood at a release: its front matter and body."""
     shown = blame_mod.show(state.manual, chapter, at)
     if as_json:
-        _json(blame_mod.show_json(shown))
+        echo_json(blame_mod.show_json(shown))
         return
     v = shown.version
     release = v.state.release
@@ -204,7 +199,7 @@ def verify(state: State, release: str | None, as_json: bool) -> None:
     results = verify_mod.verify(state.manual, release,
                                 progress=lambda msg: click.echo(msg, err=True))
     if as_json:
-        _json([r.to_json() for r in results])
+        echo_json([r.to_json() for r in results])
     else:
         click.echo(verify_mod.verified_text(results))
     verify_mod.raise_if_mismatched(results)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from pipeline.cli import State, cli
+from pipeline.cli import State, cli, echo_json
 from pipeline.import_history import DEFAULT_PART, import_history
 from pipeline.importer import import_documents
 
@@ -36,10 +36,9 @@ def import_(state: State, sources: tuple[Path, ...], part: str | None, split: bo
                                          force=force)
     _warn(warnings)
     if as_json:
-        click.echo(json.dumps([{"path": w.path, "id": w.id, "title": w.title, "part": w.part,
-                                "source": w.source, "replaced": w.replaced,
-                                "media": list(w.media)} for w in written],
-                              indent=2, ensure_ascii=False))
+        echo_json([{"path": w.path, "id": w.id, "title": w.title, "part": w.part,
+                    "source": w.source, "replaced": w.replaced, "media": list(w.media)}
+                   for w in written])
         return
     for w in written:
         verb = "Replaced" if w.replaced else "Wrote"

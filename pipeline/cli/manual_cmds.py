@@ -7,16 +7,11 @@ from pathlib import Path
 
 import click
 
-from pipeline import jsonout, releases
-from pipeline.cli import State, cli
+from pipeline import releases
+from pipeline.cli import State, cli, echo_json
 from pipeline.manual import compare, init_manual, release_changes
 
 pass_state = click.make_pass_decorator(State)
-
-
-def echo_json(data: object) -> None:
-    """`data` as json.dumps writes it with an indent of 2 (see jsonout), and a newline."""
-    click.echo(jsonout.dumps(data, end="\n"), nl=False)
 
 
 @cli.command()

@@ -17,9 +17,8 @@ from pipeline.annotate import (
     write_entry,
 )
 from pipeline.checks import check_release
-from pipeline.cli import State, cli
+from pipeline.cli import State, cli, echo_json
 from pipeline.cli.history_cmds import correct_entry
-from pipeline.cli.manual_cmds import echo_json
 from pipeline.errors import NotesError, ProblemsFound
 from pipeline.manual import Manual
 from pipeline.merge import MergedEntry

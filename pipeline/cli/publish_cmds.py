@@ -7,8 +7,7 @@ from pathlib import Path
 
 import click
 
-from pipeline.cli import State, cli
-from pipeline.cli.manual_cmds import echo_json
+from pipeline.cli import State, cli, echo_json
 from pipeline.publish import publish as publish_release
 from pipeline.publish import render_preview
 from pipeline.timeline import as_it_stood
