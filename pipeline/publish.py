@@ -20,7 +20,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from pipeline import __version__, gitio
+from pipeline import __version__, gitio, jsonout
 from pipeline.approval import approval_state, content_tree
 from pipeline.config import KNOWN_FORMATS, Config
 from pipeline.convert import run_conversions
@@ -222,7 +222,7 @@ def manifest(manual: Manual, release: Release, source: str, formats: Sequence[st
         "generator": GENERATOR,
         "files": {name: hashlib.sha256(data).hexdigest() for name, data in sorted(files.items())},
     }
-    return (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+    return jsonout.dumps(data, end="\n").encode("utf-8")
 
 
 def _rel(manual: Manual, path: Path) -> str:

@@ -15,7 +15,6 @@ import difflib
 import hashlib
 import importlib.resources
 import io
-import json
 import re
 import traceback
 from collections.abc import Mapping, Sequence
@@ -37,7 +36,7 @@ from jinja2 import (
 from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
 
-from pipeline import gitio
+from pipeline import gitio, jsonout
 from pipeline.convert import PDF_HELP, Conversion, markdown_batches, pdf_engine
 from pipeline.errors import EditorialError
 from pipeline.manual import Manual
@@ -345,7 +344,7 @@ def changes_json(view: ReleaseView) -> bytes:
                      "audience": list(e.audience), "changes": list(e.changes),
                      "orphaned": e.orphaned} for e in view.raw_entries],
     }
-    text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    text = jsonout.dumps(data, end="\n")
     # The same data, but no "<" or "&" anywhere in the file: safe to embed in a page.
     return (text.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e")
             .encode("utf-8"))
