@@ -36,7 +36,7 @@ from typing import Any, Protocol
 
 from pipeline import parsecache
 from pipeline.blockdiff import Piece, deleted_pieces, diff_chapter, inserted_pieces, link_only
-from pipeline.diffcache import decode_lists, encode_lists
+from pipeline.diffcache import decode_pieces, encode_pieces
 from pipeline.gcpause import without_gc
 from pipeline.halves import in_two
 from pipeline.models import Change, Chapter, Snapshot, with_fields
@@ -138,7 +138,7 @@ def all_body_changes(pairs: list[tuple[Chapter, Chapter]], memo: BodyMemo | None
     todo = [k for k, found in enumerate(out) if found is None]
     done = in_two(lambda k: _computed_body(*pairs[k], memo), todo,
                   [size_hint(pairs[k][0]) + size_hint(pairs[k][1]) for k in todo],
-                  encode_lists, decode_lists, FORK_MIN_SIZE, meanwhile,
+                  encode_pieces, decode_pieces, FORK_MIN_SIZE, meanwhile,
                   (parsecache.hold, parsecache.release))
     for k, pieces in zip(todo, done, strict=True):
         out[k] = pieces

@@ -54,7 +54,9 @@ def _change_of(row: tuple[Any, ...]) -> Change:
     return made(Change, dict(zip(_CHANGE_FIELDS, values, strict=True)))
 
 
-def _encode(pieces: list[Piece]) -> bytes:
+def encode_pieces(pieces: list[Piece]) -> bytes:
+    """The body changes of a pair of chapters, as bytes: an entry, or what a forked process
+    sends back (see halves.in_two)."""
     return marshal.dumps((_CHANGE_FIELDS, [
         (_change_row(p.change),
          parsecache.block_row(p.old_block) if p.old_block is not None else None,
@@ -62,29 +64,15 @@ def _encode(pieces: list[Piece]) -> bytes:
          p.candidate) for p in pieces]))
 
 
-def _decode(data: bytes) -> list[Piece] | None:
+def decode_pieces(data: bytes) -> list[Piece]:
+    """The body changes `encode_pieces` gave; ValueError for another layout's."""
     names, rows = marshal.loads(data)
     if names != _CHANGE_FIELDS:
-        return None
+        raise ValueError("body changes of another layout")
     return [Piece(_change_of(change),
                   parsecache.block_of(old) if old is not None else None,
                   parsecache.block_of(new) if new is not None else None, candidate)
             for change, old, new, candidate in rows]
-
-
-def encode_lists(lists: list[list[Piece]]) -> bytes:
-    """Body changes of several pairs of chapters, as bytes (to move them between processes)."""
-    return marshal.dumps([_encode(pieces) for pieces in lists])
-
-
-def decode_lists(data: bytes) -> list[list[Piece]]:
-    out = []
-    for item in marshal.loads(data):
-        pieces = _decode(item)
-        if pieces is None:
-            raise ValueError("body changes of another layout")
-        out.append(pieces)
-    return out
 
 
 class DiffCache:
@@ -104,13 +92,13 @@ class DiffCache:
         if data is None:
             return None
         try:
-            return _decode(data)
-        except Exception:  # a damaged entry is computed again
+            return decode_pieces(data)
+        except Exception:  # a damaged entry, or another layout's, is computed again
             return None
 
     def put(self, old_blob: str, new_blob: str, pieces: list[Piece]) -> None:
         kept = list(pieces)  # as they are now, whenever the entry is written
-        self._pack.add(self._key(old_blob, new_blob), lambda: _encode(kept))
+        self._pack.add(self._key(old_blob, new_blob), lambda: encode_pieces(kept))
 
 
 def open_cache(git_dir: str | os.PathLike[str] | None) -> DiffCache | None:

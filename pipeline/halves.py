@@ -40,7 +40,7 @@ def can_fork() -> bool:
 
 
 def in_two(work: Callable[[T], R], jobs: Sequence[T], weights: Sequence[int],
-           encode: Callable[[list[R]], bytes], decode: Callable[[bytes], list[R]],
+           encode: Callable[[R], bytes], decode: Callable[[bytes], R],
            min_weight: int, meanwhile: Callable[[], None] = lambda: None,
            child_after: tuple[Callable[[], None], Callable[[], None]] | None = None
            ) -> list[R]:
@@ -70,7 +70,7 @@ def in_two(work: Callable[[T], R], jobs: Sequence[T], weights: Sequence[int],
     def send(pipe: int) -> None:  # in the child: each job it takes, sent once done
         for n in _taken(take_end):
             for k in groups[n]:
-                _send(pipe, k, encode([work(jobs[k])]))
+                _send(pipe, k, encode(work(jobs[k])))
 
     read_end = _fork_child(send, child_after)
     theirs = _Received(read_end, decode)
@@ -99,7 +99,7 @@ class _Received(Generic[R]):
     """The results a child sends (see `_send`), read without waiting while this process
     still works, then to the end."""
 
-    def __init__(self, fd: int, decode: Callable[[bytes], list[R]]) -> None:
+    def __init__(self, fd: int, decode: Callable[[bytes], R]) -> None:
         self.fd = fd
         self.decode = decode
         self.buffer = bytearray()
@@ -137,11 +137,9 @@ class _Received(Generic[R]):
             data = bytes(buffer[at + header: at + header + size])
             at += header + size
             try:
-                got = self.decode(data)
+                self.done[job] = self.decode(data)
             except Exception:  # done again here (see in_two)
                 continue
-            if len(got) == 1:
-                self.done[job] = got[0]
         del buffer[:at]
 
 
