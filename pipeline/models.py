@@ -154,9 +154,9 @@ class Segment:
 def redline_markup(segments: Iterable[Segment], deleted: str = "[-{}-]",
                    inserted: str = "{{+{}+}}") -> str:
     """A redline as text, each deleted and inserted run put into its template."""
-    return "".join(s.text if s.op == "equal" else
-                   (deleted if s.op == "delete" else inserted).format(s.text)
-                   for s in segments)
+    return "".join([s.text if s.op == "equal" else
+                    (deleted if s.op == "delete" else inserted).format(s.text)
+                    for s in segments])
 
 
 @dataclass(frozen=True)
@@ -204,10 +204,7 @@ class Change:
             "location": self.location,
             "old": self.old,
             "new": self.new,
-            # redline_text, without the templates
-            "redline": "".join([s.text if s.op == "equal" else
-                                f"[-{s.text}-]" if s.op == "delete" else f"{{+{s.text}+}}"
-                                for s in redline]) if redline else None,
+            "redline": redline_markup(redline) if redline else None,
         }
         if self.part is not None:
             d["part"] = self.part
