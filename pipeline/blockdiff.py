@@ -2,7 +2,9 @@
 
 Blocks are aligned as difflib.SequenceMatcher aligns them (align.Aligner finds its answer
 faster) on their group and rendered text (so a whitespace- or markup-only edit, a heading
-promoted a level, or a paragraph turned into a list item is not a change). In each replaced
+promoted a level, or a paragraph turned into a list item is not a change). A piece of the
+body (see chunks) whose text stands once in each version is aligned as one element, unparsed:
+see `diff_chapter`. In each replaced
 region, blocks of the same sort (heading, table row, paragraph or list item) are paired by
 word similarity in reading order: a pair is an edit with a redline (`paragraph.modified`,
 `heading.changed`, `table.row.modified`); the rest are inserted or deleted. Links of paired
@@ -18,9 +20,11 @@ import re
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from itertools import repeat
 
 from pipeline.align import Aligner
-from pipeline.locations import location_at
+from pipeline.chunks import Layout
+from pipeline.locations import location_alone, location_at
 from pipeline.models import Block, Change, Chapter, Link, group
 from pipeline.parsecache import layout_of
 from pipeline.redline import common_count, counter_similarity, word_counts, word_diff, words
@@ -54,34 +58,67 @@ _DELETED = {"heading": "heading.changed", "row": "table.row.deleted",
             "text": "paragraph.deleted"}
 
 
+# The group of a piece of a chapter compared whole, by its text (never a block's group).
+_PIECE = "\0piece"
+# Rounds of the piece-wise alignment (see diff_chapter) before every piece is compared block
+# by block: one or two do for a release's edits.
+_ROUNDS = 3
+
+
 @dataclass
 class _Side:
+    """One version of a chapter as the diff aligns it: a sequence of elements, each a block
+    of a piece compared block by block, or a piece compared whole (by its text; such a piece
+    is only ever aligned with the same text on the other side)."""
+
     chapter: Chapter
-    # The chapter's blocks, each placed (its line and section set) when first asked for:
-    # only those in a change are (see chunks.Layout).
-    blocks: Sequence[Block]
-    # The same blocks, perhaps not placed: for everything but their line and section.
-    plain: Sequence[Block]
-    keys: list[tuple[str, str]]  # what is compared of each block: its group and text
-    counters: dict[int, Counter[str]]
+    layout: Layout
+    at: list[tuple[int, int]]  # (piece, block in it) of each element; block -1: a piece whole
+    plain: list[Block | None]  # each element's block, perhaps not placed; None: a piece whole
+    keys: list[tuple[str, str]]  # what is compared of each element: its group and text
+    counters: dict[int, Counter[str]] = field(default_factory=dict)
     _locations: dict[int, str] = field(default_factory=dict)
 
     @classmethod
-    def of(cls, chapter: Chapter) -> _Side:
-        layout = layout_of(chapter)
-        return cls(chapter, layout, layout.plain, layout.keys, {})
+    def of(cls, chapter: Chapter, layout: Layout, apart: set[int] | None = None) -> _Side:
+        """The side whose pieces in `apart` (all of them when None) are compared block by
+        block, and the others whole."""
+        texts = layout.texts
+        if apart is None:
+            apart = set(range(len(texts)))
+        count = len(texts)
+        at = list(zip(range(count), repeat(-1)))
+        plain: list[Block | None] = [None] * count
+        keys = list(zip(repeat(_PIECE), texts))  # type: ignore[arg-type]
+        for k in sorted(apart, reverse=True):  # from the last, so earlier places hold
+            blocks, _heading, block_keys = layout.entry(k)
+            at[k:k + 1] = zip(repeat(k), range(len(blocks)))
+            plain[k:k + 1] = blocks
+            keys[k:k + 1] = block_keys
+        return cls(chapter, layout, at, plain, keys)
+
+    def block(self, i: int) -> Block:
+        """Element i's block, placed (at its line, under its section)."""
+        return self.layout.block(*self.at[i])
 
     def location(self, i: int) -> str:
         found = self._locations.get(i)
         if found is None:
-            found = self._locations[i] = location_at(self.plain, i)
+            found = location_alone(self.plain[i])  # type: ignore[arg-type]
+            if found is None:  # numbered from the blocks above it, in its section
+                run = self.layout.run_to(*self.at[i])
+                found = location_at(run, len(run) - 1)
+            self._locations[i] = found
         return found
 
     def counter(self, i: int) -> Counter[str]:
         c = self.counters.get(i)
         if c is None:
-            c = self.counters[i] = word_counts(self.plain[i].text)
+            c = self.counters[i] = word_counts(self.text(i))
         return c
+
+    def text(self, i: int) -> str:
+        return self.plain[i].text  # type: ignore[union-attr]
 
 
 _AFTER_NUMBER = re.compile(r"^[.)]?\s*")
@@ -100,36 +137,82 @@ def renumbered_only(old: Block, new: Block) -> bool:
 
 
 def diff_chapter(old: Chapter, new: Chapter) -> list[Piece]:
-    """Block-level changes between two versions of a chapter (paired by the caller)."""
-    sa, sb = _Side.of(old), _Side.of(new)
+    """Block-level changes between two versions of a chapter (paired by the caller).
+
+    Most pieces of a chapter (see chunks) are the same text in both versions, and parsing
+    them was most of the work of a comparison. So a piece whose text stands once in each
+    version is aligned whole, as one element, and only the other pieces are parsed and
+    aligned block by block. A piece aligned whole that still falls outside the equal
+    stretches (moved, or in a replaced region) is then taken block by block too, and the
+    versions aligned again (where that does not settle, every block is aligned). The pieces
+    are cut from the text alone, so the answer is the same whether the chapters were parsed
+    now or read from the parse cache. It differs from aligning every block only where the
+    blocks allow two alignments (moved or repeated blocks), as a piece aligned whole weighs
+    one element, not one per block: then it may take the other one, as valid."""
+    la, lb = layout_of(old), layout_of(new)
+    ta, tb = la.texts, lb.texts
+    if ta == tb and None not in ta:
+        return []  # the same pieces: the same blocks, and the same links
+    # A piece is aligned whole only where its text stands once on each side (so it can be
+    # aligned with nothing else) and it holds a block (an element that stands for none would
+    # tip the alignment).
+    count_a, count_b = Counter(ta), Counter(tb)
+    common = {text for text in count_a.keys() & count_b.keys()
+              if count_a[text] == 1 == count_b[text] and text and not text.isspace()}
+    apart_a = {k for k, text in enumerate(ta) if text not in common}
+    apart_b = {k for k, text in enumerate(tb) if text not in common}
+    for _round in range(_ROUNDS):
+        sa, sb = _Side.of(old, la, apart_a), _Side.of(new, lb, apart_b)
+        opcodes = Aligner(sa.keys, sb.keys).get_opcodes()
+        more_a = _whole_outside(sa, opcodes, 1)
+        more_b = _whole_outside(sb, opcodes, 3)
+        if not more_a and not more_b:
+            break
+        apart_a |= more_a
+        apart_b |= more_b
+    if more_a or more_b:  # still pieces aligned whole outside the equal stretches
+        sa, sb = _Side.of(old, la), _Side.of(new, lb)
+        opcodes = Aligner(sa.keys, sb.keys).get_opcodes()
     ka, kb = sa.keys, sb.keys
-    if ka == kb or (len(ka) == len(kb)
-                    and all(x[1] == y[1] for x, y in zip(ka, kb, strict=True))):
+    if len(ka) == len(kb) and all(x[1] == y[1] for x, y in zip(ka, kb, strict=True)) \
+            and all((x[1] < 0) == (y[1] < 0) for x, y in zip(sa.at, sb.at, strict=True)):
         # The same texts (perhaps a paragraph turned into a list item): only links may differ.
-        return [p for i in range(len(ka)) for p in link_changes(sa, sb, i, i)]
-    return _diff(sa, sb)
+        return [p for i in range(len(ka)) if sa.plain[i] is not None
+                for p in link_changes(sa, sb, i, i)]
+    return _diff(sa, sb, opcodes)
+
+
+def _whole_outside(side: _Side, opcodes: list[tuple[str, int, int, int, int]], lo: int
+                   ) -> set[int]:
+    """Pieces of `side` aligned whole but outside the equal stretches of `opcodes` (`lo`:
+    where the side's range starts in an opcode)."""
+    return {side.at[e][0] for op in opcodes if op[0] != "equal"
+            for e in range(op[lo], op[lo + 1]) if side.at[e][1] < 0}
 
 
 def inserted_pieces(new: Chapter) -> list[Piece]:
     """Every block of an added chapter, as move candidates."""
-    side = _Side.of(new)
+    side = _Side.of(new, layout_of(new))
     return [_inserted(side, j, candidate=True) for j in range(len(side.plain))]
 
 
 def deleted_pieces(old: Chapter) -> list[Piece]:
     """Every block of a removed chapter, as move candidates."""
-    side = _Side.of(old)
+    side = _Side.of(old, layout_of(old))
     return [_deleted(side, i, candidate=True) for i in range(len(side.plain))]
 
 
-def _diff(sa: _Side, sb: _Side) -> list[Piece]:
+def _diff(sa: _Side, sb: _Side, opcodes: list[tuple[str, int, int, int, int]]
+          ) -> list[Piece]:
     a, b = sa.plain, sb.plain
     out: list[Piece] = []
-    matcher = Aligner(sa.keys, sb.keys)  # difflib.SequenceMatcher's answer, found faster
-    for op, i1, i2, j1, j2 in matcher.get_opcodes():
+    for op, i1, i2, j1, j2 in opcodes:
         if op == "equal":
             for k in range(i2 - i1):
-                if a[i1 + k].links != b[j1 + k].links:  # else no link changed (most blocks)
+                old, new = a[i1 + k], b[j1 + k]
+                # A piece aligned whole is the same text; blocks whose links are equal
+                # changed no link (most blocks).
+                if old is not None and old.links != new.links:  # type: ignore[union-attr]
                     out.extend(link_changes(sa, sb, i1 + k, j1 + k))
         elif op == "delete":
             out.extend(_deleted(sa, i) for i in range(i1, i2))
@@ -240,26 +323,26 @@ def _pair_greedy(rows: range, cols: range, score: Callable[[int, int], float]
 
 def _base(side: _Side, index: int, kind: str, **fields: object) -> Change:
     chapter = side.chapter
-    block = side.blocks[index]
+    block = side.block(index)
     return Change(id="", kind=kind, chapter=chapter.id, location=side.location(index),
                   part=chapter.part, line=block.line, section=block.section,
                   **fields)  # type: ignore[arg-type]
 
 
 def _inserted(sb: _Side, j: int, candidate: bool = False) -> Piece:
-    block = sb.blocks[j]
+    block = sb.block(j)
     change = _base(sb, j, _INSERTED[group(block)], new=block.text)
     return Piece(change, new_block=block, candidate=candidate)
 
 
 def _deleted(sa: _Side, i: int, candidate: bool = False) -> Piece:
-    block = sa.blocks[i]
+    block = sa.block(i)
     change = _base(sa, i, _DELETED[group(block)], old=block.text)
     return Piece(change, old_block=block, candidate=candidate)
 
 
 def _modified(sa: _Side, sb: _Side, i: int, j: int) -> list[Piece]:
-    old, new = sa.blocks[i], sb.blocks[j]
+    old, new = sa.block(i), sb.block(j)
     if (link_only(old) and link_only(new)
             and not {lk.url for lk in old.links} & {lk.url for lk in new.links}):
         # One linked item replaced by another: a link removed and a link added.

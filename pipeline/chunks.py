@@ -4,18 +4,20 @@ Two versions of a chapter share almost all their text, and parsing Markdown is t
 step of reading a manual. So the body is cut at the points where no Markdown construct can
 run across (a blank line followed by an unindented line that does not start a list item,
 outside any fenced code or multi-line HTML block), each piece is parsed on its own by
-`chapters.parse_blocks`, and the result is memoised by the piece's text. The blocks are then
-placed at their lines and under their section. A body with link reference definitions (which
-reach across the whole document) is parsed whole.
+`chapters.parse_blocks`, and the result is memoised by the piece's text. A piece is parsed
+only when its blocks are asked for (comparing two versions of a chapter asks for the pieces
+that differ, and blockdiff aligns the others whole), and its blocks are placed at their lines
+and under their section only when asked for too. A body with link reference definitions
+(which reach across the whole document) is parsed whole.
 
-The result is the same tuple of blocks as `parse_blocks(body, line_offset)`: the tests check
-this on real and generated chapters.
+All the blocks of a layout are the same tuple of blocks as `parse_blocks(body, line_offset)`:
+the tests check this on real and generated chapters.
 """
 
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Sequence
 from itertools import accumulate, chain, pairwise, repeat
 from operator import itemgetter
@@ -47,6 +49,16 @@ _HTML_OPEN = (
     (re.compile(r"^ {0,3}<![A-Za-z]"), re.compile(r">")),
     (re.compile(r"^ {0,3}<!\[CDATA\["), re.compile(r"\]\]>")),
 )
+
+# A line that may make a heading: one with a '#' (ATX), or one of only '=' or '-' after
+# any marks of a container (a setext underline). More than the headings: a piece with none
+# of these has no heading.
+_UNDERLINE = line_opening(r"[^\n\w]*(?:=+|-+)[ \t]*(?:\n|$)")
+
+
+def _may_head(text: str) -> bool:
+    return "#" in text or _UNDERLINE(text) is not None
+
 
 # What a piece's text gives: its blocks, the section of its last heading (None: it has
 # none), and what a comparison compares of each block (see Layout.keys).
@@ -134,30 +146,36 @@ def bounds(body: str) -> list[int] | None:
     return [*(offsets[k] for k in starts), offsets[-1]]
 
 
+def piece_edges(body: str) -> list[int] | None:
+    """`bounds(body)`, or None when the body is parsed whole: it holds a link reference
+    definition (which reaches across the whole document), cannot be cut, or is one piece."""
+    if _REF_DEF(body):
+        return None
+    edges = bounds(body)
+    return None if edges is None or len(edges) == 2 else edges
+
+
 def layout(body: str, line_offset: int,
            parse: Callable[[str, int], tuple[Block, ...]]) -> Layout:
     """The blocks of `body`, as `parse(body, line_offset)` gives them (`.placed()`), each
-    distinct piece parsed once a process, and each block placed at its line and under its
-    section only when asked for. Most pieces of a chapter are in the memo (the other
-    version of the chapter had them), so this is made of whole-list operations, with
-    a Python step only for the pieces parsed here."""
-    if _REF_DEF(body):
-        return Layout.whole(parse(body, line_offset))
-    edges = bounds(body)
-    if edges is None or len(edges) == 2:
-        return Layout.whole(parse(body, line_offset))
+    distinct piece parsed once a process, and only when one of its blocks is asked for (a
+    comparison asks for the pieces that differ between two versions, and little more); each
+    block placed at its line and under its section only when asked for too."""
+    edges = piece_edges(body)
+    if edges is None:
+        return Layout.whole(parse(body, line_offset), body, line_offset)
     texts = [body[a:b - 1] for a, b in pairwise(edges)]
-    memo = _MEMO
-    entries: list[_Parsed | None] = list(map(memo.get, texts))
-    for k in [k for k, entry in enumerate(entries) if entry is None]:
-        entry = memo.get(texts[k])  # the same text twice in one chapter
-        if entry is None:
-            entry = _parsed(parse(texts[k], 0))
-            if len(memo) >= _MEMO_LIMIT:
-                memo.clear()
-            memo[texts[k]] = entry
-        entries[k] = entry
-    return Layout.of(body, line_offset, edges, entries)  # type: ignore[arg-type]
+    return Layout(texts, list(map(_MEMO.get, texts)), parse, body, line_offset, edges)
+
+
+def _parse_piece(text: str, parse: Callable[[str, int], tuple[Block, ...]]) -> _Parsed:
+    entry = _MEMO.get(text)
+    if entry is None:
+        entry = _parsed(parse(text, 0))
+        if len(_MEMO) >= _MEMO_LIMIT:
+            _MEMO.clear()
+        _MEMO[text] = entry
+    return entry
 
 
 def _parsed(blocks: tuple[Block, ...]) -> _Parsed:
@@ -171,49 +189,140 @@ def _parsed(blocks: tuple[Block, ...]) -> _Parsed:
             tuple([(group(b), b.text) for b in blocks]))
 
 
-# Up to this many blocks of a layout are placed each on its own (most changed chapters);
-# beyond, where every piece opens is found in one pass (an added chapter: all its blocks).
-_FEW = 16
-
-
 class Layout(Sequence[Block]):
-    """The blocks of a chapter body. `plain[i]` is block i as its piece's parse gave it: all
-    its fields are the block's but `line` and `section`, which `self[i]` sets (a block is
-    placed only when asked for: comparing two versions of a chapter reads the text of every
-    block, but places only the few that changed). `keys[i]` is (models.group, text) of
-    block i: what the block diff aligns, made once for each distinct piece."""
+    """The blocks of a chapter body, piece by piece. `texts[k]` is the text of piece k (None
+    for a body laid out without its text); `entry(k)` is what it gives: its blocks as its own
+    parse gives them (all their fields are the blocks' but `line` and `section`, which
+    `block(k, b)` sets; a laid-out body's blocks are placed already), the section of its last
+    heading, and (models.group, text) of each block: what a comparison aligns. A piece is
+    parsed when its entry is first asked for, and a block placed when it is.
 
-    __slots__ = ("_body", "_edges", "_entries", "_line_offset", "_opens", "_placed", "_starts",
-                 "keys", "plain")
+    As a sequence, the layout is every block, placed (all pieces parsed then)."""
 
-    def __init__(self, plain: list[Block], keys: list[tuple[str, str]]) -> None:
-        self.plain = plain
-        self.keys = keys
-        self._placed: dict[int, Block] = {}
-        self._body = ""
-        self._line_offset = 0
-        self._edges: list[int] = []  # where each piece begins in the body
-        self._entries: list[_Parsed] = []  # what each piece gave
-        self._starts: list[int] = []  # index of each piece's first block
-        self._opens: list[tuple[int, str]] | None = None  # see _openings
+    __slots__ = ("_blocks", "_body", "_edges", "_entries", "_keys", "_line_offset", "_lines",
+                 "_parse", "_placed", "_plain", "_sections", "_starts", "texts")
 
-    @classmethod
-    def of(cls, body: str, line_offset: int, edges: list[int], entries: list[_Parsed]
-           ) -> Layout:
-        """The layout of the pieces of `body` cut at `edges`, which gave `entries`."""
-        made = cls(list(chain.from_iterable(map(itemgetter(0), entries))),
-                   list(chain.from_iterable(map(itemgetter(2), entries))))
-        made._body, made._line_offset = body, line_offset
-        made._edges, made._entries = edges, entries
-        made._starts = list(accumulate(map(len, map(itemgetter(0), entries)), initial=0))
-        return made
+    def __init__(self, texts: list[str | None], entries: list[_Parsed | None],
+                 parse: Callable[[str, int], tuple[Block, ...]] | None = None, body: str = "",
+                 line_offset: int = 0, edges: list[int] | None = None) -> None:
+        self.texts = texts
+        self._entries = entries
+        self._parse = parse
+        self._body = body
+        self._line_offset = line_offset
+        self._edges = edges or []  # where each piece begins in the body
+        self._lines: dict[int, int] = {}  # piece -> the line it opens at, less one
+        self._sections: dict[int, str] = {}  # piece -> the section it opens in
+        self._placed: dict[tuple[int, int], Block] = {}
+        self._blocks: tuple[Block, ...] | None = None  # every block placed, once made
+        self._plain: list[Block] | None = None
+        self._keys: list[tuple[str, str]] | None = None
+        self._starts: list[int] | None = None  # index of each piece's first block
 
     @classmethod
-    def whole(cls, blocks: Sequence[Block]) -> Layout:
-        """The layout of blocks already placed."""
-        made = cls(list(blocks), [(group(b), b.text) for b in blocks])
-        made._placed = dict(enumerate(blocks))
+    def whole(cls, blocks: Sequence[Block], body: str | None = None, line_offset: int = 0
+              ) -> Layout:
+        """The layout of blocks already placed: of `body` (starting after `line_offset`
+        lines), cut into the pieces `layout` would cut it into, each holding the blocks
+        whose lines are in it; without a body, one piece without a text."""
+        edges = piece_edges(body) if body is not None else None
+        if edges is None:
+            groups = [tuple(blocks)]
+            texts: list[str | None] = [body]
+        else:
+            texts = [body[a:b - 1] for a, b in pairwise(edges)]  # type: ignore[index]
+            opens = list(accumulate(map(body.count, repeat("\n"), edges, edges[1:-1]),  # type: ignore[union-attr]
+                                    initial=line_offset + 1))
+            # Piece k holds the blocks from the first one at or below its first line.
+            cuts = [bisect_left(blocks, line, key=_line) for line in opens]
+            groups = [tuple(blocks[a:b]) for a, b in pairwise([*cuts, len(blocks)])]
+        made = cls(texts, [_parsed(g) for g in groups], body=body or "",
+                   line_offset=line_offset)
+        made._blocks = tuple(blocks)
         return made
+
+    def entry(self, k: int) -> _Parsed:
+        found = self._entries[k]
+        if found is None:
+            assert self._parse is not None and self.texts[k] is not None
+            found = self._entries[k] = _parse_piece(self.texts[k], self._parse)  # type: ignore[arg-type]
+        return found
+
+    def block(self, k: int, b: int) -> Block:
+        """Block b of piece k, placed."""
+        found = self._placed.get((k, b))
+        if found is None:
+            blocks = self.entry(k)[0]
+            block = blocks[b]
+            if self._parse is None:  # placed already
+                return block
+            line = self._lines.get(k)
+            if line is None:
+                line = self._lines[k] = (self._line_offset
+                                         + self._body.count("\n", 0, self._edges[k]))
+            # The section of the last heading at or above it in its piece, else of the last
+            # one above the piece (a heading's section is its own text, perhaps empty).
+            section = next((above.section for above in blocks[b::-1] if above.kind == "heading"),
+                           None)
+            if section is None:
+                section = self._section_before(k)
+            found = self._placed[k, b] = _placed(block, block.line + line,
+                                                 block.section or section)
+        return found
+
+    def _section_before(self, k: int) -> str:
+        """The section piece k opens in: the last heading of the pieces above it."""
+        known = self._sections
+        walked = []
+        section = ""
+        for earlier in range(k - 1, -1, -1):
+            if earlier + 1 in known:
+                section = known[earlier + 1]
+                break
+            walked.append(earlier + 1)
+            found = self._entries[earlier]
+            if found is None and not _may_head(self.texts[earlier]):  # type: ignore[arg-type]
+                continue  # no heading there: not parsed for this
+            heading = self.entry(earlier)[1]
+            if heading is not None:
+                section = heading
+                break
+        for later in walked:
+            known[later] = section
+        return section
+
+    def run_to(self, k: int, b: int) -> list[Block]:
+        """The blocks from the nearest heading at or above block b of piece k down to it
+        (where a reader's numbering of a section starts), not placed."""
+        run = list(self.entry(k)[0][:b + 1])
+        while True:
+            for at in range(len(run) - 1, -1, -1):
+                if run[at].kind == "heading":
+                    return run[at:]
+            if k == 0:
+                return run
+            k -= 1
+            run[:0] = self.entry(k)[0]
+
+    def _all(self) -> list[_Parsed]:
+        for k, found in enumerate(self._entries):
+            if found is None:
+                self.entry(k)
+        return self._entries  # type: ignore[return-value]
+
+    @property
+    def plain(self) -> list[Block]:
+        """Every block, perhaps not placed (for all but their line and section)."""
+        if self._plain is None:
+            self._plain = list(chain.from_iterable(map(itemgetter(0), self._all())))
+        return self._plain
+
+    @property
+    def keys(self) -> list[tuple[str, str]]:
+        """(models.group, text) of every block."""
+        if self._keys is None:
+            self._keys = list(chain.from_iterable(map(itemgetter(2), self._all())))
+        return self._keys
 
     def __len__(self) -> int:
         return len(self.plain)
@@ -225,60 +334,40 @@ class Layout(Sequence[Block]):
     def __getitem__(self, index: slice) -> tuple[Block, ...]: ...
 
     def __getitem__(self, index: int | slice) -> Block | tuple[Block, ...]:
+        if self._blocks is not None:
+            return self._blocks[index]
         if isinstance(index, slice):
             return tuple(self[k] for k in range(*index.indices(len(self.plain))))
         if index < 0:
             index += len(self.plain)
-        found = self._placed.get(index)
-        if found is None:
-            if not 0 <= index < len(self.plain):
-                raise IndexError(index)
-            found = self._placed[index] = self._place(index)
-        return found
-
-    def _place(self, index: int) -> Block:
-        piece = bisect_right(self._starts, index) - 1
-        if self._opens is None and len(self._placed) < _FEW:
-            line, section = self._opening(piece)
-        else:
-            if self._opens is None:
-                self._opens = self._openings()
-            line, section = self._opens[piece]
-        for block in self.plain[self._starts[piece]:index + 1]:  # headings above, in its piece
-            if block.kind == "heading":
-                section = block.section
-        block = self.plain[index]
-        return _placed(block, block.line + line, block.section or section)
-
-    def _opening(self, piece: int) -> tuple[int, str]:
-        """`_openings()[piece]`, found alone: the lines before the piece counted, and the
-        pieces before it read back to the last one with a heading."""
-        line = self._line_offset + self._body.count("\n", 0, self._edges[piece])
-        for earlier in range(piece - 1, -1, -1):
-            heading = self._entries[earlier][1]
-            if heading is not None:
-                return line, heading
-        return line, ""
-
-    def _openings(self) -> list[tuple[int, str]]:
-        """The line each piece opens at (less one) and the section it opens in."""
-        lines = accumulate(map(self._body.count, repeat("\n"), self._edges, self._edges[1:]),
-                           initial=self._line_offset)
-        sections = accumulate(map(itemgetter(1), self._entries), _later_section, initial="")
-        return list(zip(lines, sections, strict=False))[:len(self._entries)]
+        if not 0 <= index < len(self.plain):
+            raise IndexError(index)
+        if self._starts is None:
+            self._starts = list(accumulate(map(len, map(itemgetter(0), self._all())),
+                                           initial=0))
+        k = bisect_right(self._starts, index) - 1
+        return self.block(k, index - self._starts[k])
 
     def placed(self) -> tuple[Block, ...]:
         """Every block, placed."""
-        if len(self._placed) == len(self.plain):
-            return tuple(self._placed[k] for k in range(len(self.plain)))
-        out: list[Block] = []
-        opens = self._opens or self._openings()
-        for (line, section), (blocks, _last, _keys) in zip(opens, self._entries, strict=True):
-            for block in blocks:
-                if block.kind == "heading":
-                    section = block.section
-                out.append(_placed(block, block.line + line, block.section or section))
-        return tuple(out)
+        if self._blocks is None:
+            entries = self._all()
+            lines = accumulate(map(self._body.count, repeat("\n"), self._edges,
+                                   self._edges[1:]), initial=self._line_offset)
+            sections = accumulate(map(itemgetter(1), entries), _later_section, initial="")
+            out: list[Block] = []
+            for line, section, (blocks, _last, _keys) in zip(lines, sections, entries,
+                                                             strict=False):
+                for block in blocks:
+                    if block.kind == "heading":
+                        section = block.section
+                    out.append(_placed(block, block.line + line, block.section or section))
+            self._blocks = tuple(out)
+        return self._blocks
+
+
+def _line(block: Block) -> int:
+    return block.line
 
 
 def _later_section(section: str, heading: str | None) -> str:

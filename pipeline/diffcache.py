@@ -33,7 +33,8 @@ _PLACES = _CHANGE_FIELDS.index("places")
 def fingerprint() -> str:
     """Changes whenever the code that finds a chapter's body changes does."""
     return parsecache.source_digest(
-        "blockdiff.py", "changes.py", "diffcache.py", "locations.py", "models.py",
+        "align.py", "blockdiff.py", "changes.py", "chunks.py", "diffcache.py", "locations.py",
+        "models.py",
         "redline.py", "renumbering.py", modules=("diff_match_patch",))
 
 

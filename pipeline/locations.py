@@ -53,10 +53,23 @@ def block_locations(blocks: Sequence[Block]) -> list[str]:
     return out
 
 
+def location_alone(block: Block) -> str | None:
+    """The location of a block that says it itself (a heading, a numbered paragraph or list
+    item), as `block_locations` puts it; None for one numbered from the blocks above it."""
+    if block.kind == "heading":
+        return f"heading '{short(block.text)}'"
+    if block.ref and block.kind != "table_row":
+        return f"paragraph {block.ref}"
+    return None
+
+
 def location_at(blocks: Sequence[Block], index: int) -> str:
     """`block_locations(blocks)[index]`, numbered from the nearest heading at or above the
     block (where all numbering starts again): a chapter's few changed blocks are located
     without numbering all of its blocks."""
+    alone = location_alone(blocks[index])
+    if alone is not None:
+        return alone
     start = index
     while start > 0 and blocks[start].kind != "heading":
         start -= 1

@@ -437,7 +437,8 @@ class LazyChapter(Chapter):
         made = state.get("_layout")
         if made is None:
             lay = state["_lay"]
-            made = Layout.whole(self.blocks) if lay is None or "blocks" in state else lay()
+            made = (Layout.whole(self.blocks, self.body, self.body_line - 1)
+                    if lay is None or "blocks" in state else lay())
             state["_layout"] = made
         return made
 
@@ -474,7 +475,7 @@ def layout_of(chapter: Chapter) -> Layout:
     """The blocks of any chapter as a chunks.Layout (see LazyChapter.layout)."""
     if isinstance(chapter, LazyChapter):
         return chapter.layout()
-    return Layout.whole(chapter.blocks)
+    return Layout.whole(chapter.blocks, chapter.body, chapter.body_line - 1)
 
 
 def size_hint(chapter: Chapter) -> int:
