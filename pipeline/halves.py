@@ -150,6 +150,7 @@ def _fork_child(send: Callable[[int], None],
     `in_two`); the end of the pipe this process reads."""
     _reap(block=False)
     read_end, write_end = os.pipe()
+    _widen(write_end)
     pid = os.fork()
     if pid == 0:
         status = 1
@@ -170,6 +171,19 @@ def _fork_child(send: Callable[[int], None],
     return read_end
 
 
+def _widen(fd: int) -> None:
+    """Let the pipe hold up to a megabyte where the system allows it (Linux): the child's
+    results for a large manual are most of that, and it would otherwise wait, with 64 KiB
+    sent, for this process to read them between its own jobs."""
+    try:
+        import fcntl
+
+        fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, _PIPE_SIZE)
+    except (ImportError, AttributeError, OSError):  # another system, or a lower limit
+        pass
+
+
+_PIPE_SIZE = 1 << 20
 # A number's size in the queue, and the most numbers the queue holds (a pipe holds 16 KiB
 # on any system before a writer must wait for a reader; Linux holds 64 KiB).
 _NUMBER = 4
