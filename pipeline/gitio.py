@@ -13,12 +13,13 @@ import subprocess
 import tempfile
 import threading
 import weakref
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from pipeline.errors import EditorialError, RefError
+from pipeline.prefetch import commit_of, listing_of
 
 if TYPE_CHECKING:
     import git
@@ -180,6 +181,10 @@ def resolve(repo: Repo, ref: str) -> str:
     """The commit sha a ref names; RefError when there is none."""
     if (repo.git_dir, ref) in _COMMITS:
         return ref
+    adopted = _ADOPTED.get((repo.git_dir, ref)) or commit_of(repo.cwd, ref)
+    if adopted is not None:
+        _COMMITS.add((repo.git_dir, adopted))
+        return adopted
     result = None
     if _safe_ref(ref):
         result = _run(repo, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
@@ -193,6 +198,18 @@ def resolve(repo: Repo, ref: str) -> str:
 # Commits this process has resolved, by repository: a commit id names the same commit
 # forever, so it is never resolved again (a comparison names each commit several times).
 _COMMITS: set[tuple[str, str]] = set()
+# Refs resolved by the process that read ahead for this one (see `adopt`).
+_ADOPTED: dict[tuple[str, str], str] = {}
+
+
+def adopt(repo: Repo, refs: Iterable[str], commits: Iterable[str], prefix: str,
+          listings: Iterable[dict[str, str]]) -> None:
+    """Take the commits `refs` name and their listings under `prefix` as another process
+    found them a moment ago, at this command's start (see prefetch)."""
+    for ref, commit, listing in zip(refs, commits, listings, strict=True):
+        _ADOPTED[repo.git_dir, ref] = commit
+        _COMMITS.add((repo.git_dir, commit))
+        _LISTINGS[repo.git_dir, commit, prefix] = listing
 
 
 def resolve_many(repo: Repo, refs: list[str]) -> list[str]:
@@ -381,15 +398,7 @@ def _listed(repo: Repo, commit: str, prefix: str) -> dict[str, str]:
         result = _run(repo, "ls-tree", "-r", "-z", "--full-tree", commit, "--", prefix)
     if result is None or result.returncode != 0:
         raise RefError(f"unknown git ref '{commit}'")
-    listing = result.stdout.decode()
-    out = {}
-    for entry in listing.split("\0"):
-        if entry:
-            meta, path = entry.split("\t", 1)
-            _mode, kind, sha = meta.split()
-            if kind == "blob":
-                out[path] = sha
-    return out
+    return listing_of(result.stdout)
 
 
 def blob_bytes(repo: Repo, blob: str) -> bytes:
@@ -447,10 +456,11 @@ class Ahead:
 
     def __init__(self, repo: Repo, blobs: Iterable[str]) -> None:
         self.blobs = list(dict.fromkeys(blobs))
-        self._file = tempfile.TemporaryFile()  # noqa: SIM115 (closed by `take` or `close`)
-        self._proc = subprocess.Popen(["git", "cat-file", "--batch"], cwd=repo.cwd,
-                                      stdin=subprocess.PIPE, stdout=self._file,
-                                      stderr=subprocess.DEVNULL)
+        self._file: IO[bytes] = tempfile.TemporaryFile()  # noqa: SIM115 (closed by `close`)
+        self._proc: subprocess.Popen[bytes] | None = subprocess.Popen(
+            ["git", "cat-file", "--batch"], cwd=repo.cwd, stdin=subprocess.PIPE,
+            stdout=self._file, stderr=subprocess.DEVNULL)
+        self._opened: Callable[[], int | None] | None = None
         assert self._proc.stdin is not None
         try:  # git never waits to write (into a file), so it reads every id
             self._proc.stdin.write("".join(f"{b}\n" for b in self.blobs).encode())
@@ -458,15 +468,34 @@ class Ahead:
         except OSError:  # git has gone: `take` finds out
             pass
 
+    @classmethod
+    def written(cls, blobs: list[str], opened: Callable[[], int | None]) -> Ahead:
+        """The blobs another process has `git cat-file --batch` write into a file, whose
+        descriptor `opened` gives once they are all there (None if git failed): see
+        prefetch."""
+        made = object.__new__(cls)
+        made.blobs, made._proc, made._opened = blobs, None, opened
+        return made
+
     def take(self, wanted: Iterable[str]) -> Iterator[tuple[str, bytes]] | None:
         """(blob id, bytes) of each wanted blob once, in the order they were read; None
         when some were not read ahead, or git could not read them (then the caller reads
         them itself, and git's own words come then)."""
         want = set(wanted)
-        self._proc.wait()
-        if self._proc.returncode != 0 or not want <= set(self.blobs):
+        if not want <= set(self.blobs):
             self.close()
             return None
+        if self._opened is not None:
+            fd = self._opened()
+            if fd is None:
+                return None
+            self._file = os.fdopen(fd, "rb", closefd=False)
+        else:
+            assert self._proc is not None
+            self._proc.wait()
+            if self._proc.returncode != 0:
+                self.close()
+                return None
         return self._taken(want)
 
     def _taken(self, want: set[str]) -> Iterator[tuple[str, bytes]]:
@@ -482,10 +511,11 @@ class Ahead:
             self.close()
 
     def close(self) -> None:
-        if self._proc.poll() is None:
+        if self._proc is not None and self._proc.poll() is None:
             self._proc.kill()
             self._proc.wait()
-        self._file.close()
+        if "_file" in self.__dict__:
+            self._file.close()
 
 
 def diff_commits(repo: Repo, pairs: list[tuple[str, str]],

@@ -25,6 +25,7 @@ from pipeline.changes import detect_changes
 from pipeline.chapters import decode, parse_chapter, split_front_matter
 from pipeline.corrections import trail
 from pipeline.errors import ChapterError
+from pipeline.locate import CHAPTER_SUFFIXES
 from pipeline.manual import WORKTREE, ChangeSet, Manual
 from pipeline.models import Approval, Change, Chapter, Entry, Release, Snapshot
 from pipeline.notes import MANUAL_WIDE, notes_dir, parse_notes
@@ -34,7 +35,6 @@ from pipeline.sweeps import sweep_id
 from pipeline.timeline import Point, published, resolve
 
 T = TypeVar("T")
-CHAPTER_SUFFIXES = (".md", ".markdown")
 # An id that YAML reads as a plain string whatever its context; anything else (numbers, `yes`,
 # quoting, comments) goes through the YAML parser, so the quick path never disagrees with it.
 _PLAIN_ID = re.compile(r"^id:[ \t]*([A-Za-z][A-Za-z0-9._-]*)[ \t]*$", re.MULTILINE)

@@ -8,7 +8,7 @@ import gc
 import os
 import sys
 
-from pipeline import replay
+from pipeline import prefetch, replay
 
 
 def main() -> None:
@@ -29,6 +29,7 @@ def _run() -> None:
         if answer is not None:
             replay.replay(answer)
             sys.exit(0)
+    prefetch.start(argv, os.getcwd())  # git reads the releases it compares meanwhile
     if _command(argv) in replay.COMMANDS:
         # A read-only command builds no reference cycles worth finding, and ends at once
         # (see `_leave`): the collector's passes over a large comparison's objects, which

@@ -7,6 +7,11 @@ from __future__ import annotations
 import os
 
 CONFIG_NAME = "editorial.toml"
+CACHE_FOLDER = "editorial-cache"  # the caches' folder, in the repository's git folder
+CHAPTER_SUFFIXES = (".md", ".markdown")
+# Files that may sit beside chapters (imported images); they are not chapters.
+ASSET_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp", ".emf", ".wmf", ".bmp",
+                  ".tif", ".tiff", ".pdf")
 
 
 def manual_root(start: str) -> str | None:

@@ -41,11 +41,12 @@ from typing import Any
 
 from pipeline import halves
 from pipeline.chunks import Layout
+from pipeline.locate import CACHE_FOLDER
 from pipeline.models import Block, Chapter, Link, made
 
 ENTRY_LIMIT = 256  # pack files kept (one per run that added entries)
 SIZE_LIMIT = 400 * 1024 * 1024  # bytes of packs kept: about 4000 long chapters
-_FOLDER = "editorial-cache"
+_FOLDER = CACHE_FOLDER
 
 
 def source_digest(*names: str, modules: tuple[str, ...] = ()) -> str:

@@ -8,19 +8,15 @@ from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
-from pipeline import gitio, parsecache
+from pipeline import gitio, parsecache, prefetch
 from pipeline.chapters import head_layout, parse_chapter, parse_head
 from pipeline.chunks import Layout
 from pipeline.config import Config
 from pipeline.errors import ChapterError
 from pipeline.gcpause import without_gc
 from pipeline.gitio import Repo
+from pipeline.locate import ASSET_SUFFIXES, CHAPTER_SUFFIXES
 from pipeline.models import Chapter, Snapshot
-
-CHAPTER_SUFFIXES = (".md", ".markdown")
-# Files that may sit beside chapters (imported images); they are not chapters.
-ASSET_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp", ".emf", ".wmf", ".bmp",
-                  ".tif", ".tiff", ".pdf")
 
 # Parsed chapters by (path, blob): the two sides of a diff share most chapters unchanged.
 _PARSED: dict[tuple[str, str], Chapter] = {}
@@ -78,16 +74,26 @@ def read_pair(config: Config, repo: Repo, old: str, new: str, defer: bool = Fals
     """`read_snapshot` of two commits, git reading the files the second one needs (those not
     in the first at the same path, nor in the parse cache) while the first one is read."""
     disk = parsecache.folder(repo.git_dir)
+    read = prefetch.taken(str(config.root), config.procedures, (old, new))
+    if read is not None:
+        gitio.adopt(repo, read.commits, read.commits, config.procedures, read.listings)
     listings = [gitio.list_files(repo, gitio.resolve(repo, ref), config.procedures)
                 for ref in (old, new)]
     early = [blob for path, blob in listings[1].items()
              if listings[0].get(path) != blob and not path.lower().endswith(ASSET_SUFFIXES)
              and not parsecache.kept(disk, path, blob)]
-    ahead = gitio.Ahead(repo, early) if early else None
+    firsts: gitio.Ahead | None = None
+    ahead: gitio.Ahead | None = None
+    if read is not None:
+        firsts = gitio.Ahead.written(*read.blobs(0))
+        ahead = gitio.Ahead.written(*read.blobs(1)) if early else None
+    elif early:
+        ahead = gitio.Ahead(repo, early)
     try:
-        first = read_snapshot(config, repo, old, defer)
+        first = read_snapshot(config, repo, old, defer, firsts)
         return first, read_snapshot(config, repo, new, defer, ahead)
     finally:
+        prefetch.stop()
         if ahead is not None:
             ahead.close()
 
