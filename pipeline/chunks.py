@@ -220,32 +220,50 @@ class Layout(Sequence[Block]):
         self._starts: list[int] | None = None  # index of each piece's first block
 
     @classmethod
-    def whole(cls, blocks: Sequence[Block], body: str | None = None, line_offset: int = 0
-              ) -> Layout:
+    def whole(cls, blocks: Sequence[Block], body: str | None = None, line_offset: int = 0,
+              pieces: tuple[list[int], list[int]] | None = None) -> Layout:
         """The layout of blocks already placed: of `body` (starting after `line_offset`
         lines), cut into the pieces `layout` would cut it into, each holding the blocks
-        whose lines are in it; without a body, one piece without a text."""
-        edges = piece_edges(body) if body is not None else None
-        if edges is None:
-            groups = [tuple(blocks)]
-            texts: list[str | None] = [body]
+        whose lines are in it (or as `pieces` says, as `pieces()` gave it); without a body,
+        one piece without a text."""
+        blocks = tuple(blocks)
+        if pieces is not None:
+            edges, counts = pieces
+            starts = list(accumulate(counts, initial=0))
         else:
-            texts = [body[a:b - 1] for a, b in pairwise(edges)]  # type: ignore[index]
-            opens = list(accumulate(map(body.count, repeat("\n"), edges, edges[1:-1]),  # type: ignore[union-attr]
-                                    initial=line_offset + 1))
-            # Piece k holds the blocks from the first one at or below its first line.
-            cuts = [bisect_left(blocks, line, key=_line) for line in opens]
-            groups = [tuple(blocks[a:b]) for a, b in pairwise([*cuts, len(blocks)])]
-        made = cls(texts, [_parsed(g) for g in groups], body=body or "",
-                   line_offset=line_offset)
-        made._blocks = tuple(blocks)
+            edges = piece_edges(body) if body is not None else None  # type: ignore[assignment]
+            if edges is None:
+                starts = [0, len(blocks)]
+            else:
+                opens = accumulate(map(body.count, repeat("\n"), edges, edges[1:-1]),  # type: ignore[union-attr]
+                                   initial=line_offset + 1)
+                # Piece k holds the blocks from the first one at or below its first line.
+                starts = [bisect_left(blocks, line, key=_line) for line in opens]
+                starts.append(len(blocks))
+        texts: list[str | None] = ([body] if edges is None else  # type: ignore[list-item]
+                                   [body[a:b - 1] for a, b in pairwise(edges)])  # type: ignore[index]
+        made = cls(texts, [None] * len(texts), body=body or "", line_offset=line_offset,
+                   edges=edges)
+        made._blocks = blocks
+        made._starts = starts
         return made
+
+    def pieces(self) -> tuple[list[int], list[int]] | None:
+        """Where the body's pieces begin (see `bounds`) and how many blocks each holds; None
+        for a body parsed whole."""
+        if len(self.texts) < 2:
+            return None
+        return self._edges, [len(self.entry(k)[0]) for k in range(len(self.texts))]
 
     def entry(self, k: int) -> _Parsed:
         found = self._entries[k]
         if found is None:
-            assert self._parse is not None and self.texts[k] is not None
-            found = self._entries[k] = _parse_piece(self.texts[k], self._parse)  # type: ignore[arg-type]
+            if self._parse is None:  # blocks placed already, grouped by piece
+                assert self._blocks is not None and self._starts is not None
+                found = _parsed(self._blocks[self._starts[k]:self._starts[k + 1]])
+            else:
+                found = _parse_piece(self.texts[k], self._parse)  # type: ignore[arg-type]
+            self._entries[k] = found
         return found
 
     def block(self, k: int, b: int) -> Block:
@@ -314,14 +332,16 @@ class Layout(Sequence[Block]):
     def plain(self) -> list[Block]:
         """Every block, perhaps not placed (for all but their line and section)."""
         if self._plain is None:
-            self._plain = list(chain.from_iterable(map(itemgetter(0), self._all())))
+            self._plain = (list(self._blocks) if self._parse is None else  # type: ignore[arg-type]
+                           list(chain.from_iterable(map(itemgetter(0), self._all()))))
         return self._plain
 
     @property
     def keys(self) -> list[tuple[str, str]]:
         """(models.group, text) of every block."""
         if self._keys is None:
-            self._keys = list(chain.from_iterable(map(itemgetter(2), self._all())))
+            self._keys = ([(group(b), b.text) for b in self.plain] if self._parse is None
+                          else list(chain.from_iterable(map(itemgetter(2), self._all()))))
         return self._keys
 
     def __len__(self) -> int:

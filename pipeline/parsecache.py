@@ -32,7 +32,7 @@ import hashlib
 import marshal
 import os
 import struct
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import fields
 from functools import cache
 from importlib.util import find_spec
@@ -341,14 +341,18 @@ def block_of(row: dict[str, Any]) -> Block:
 
 
 def _encode(chapter: Chapter) -> bytes:
+    layout = Layout.whole(chapter.blocks, chapter.body, chapter.body_line - 1)
     return _encoded({name: getattr(chapter, name) for name in _HEAD_FIELDS}, chapter.body,
-                    chapter.blocks)
+                    layout)
 
 
-def _encoded(head: dict[str, Any], body: str, blocks: Iterable[Block]) -> bytes:
+def _encoded(head: dict[str, Any], body: str, layout: Layout) -> bytes:
+    """The entry of the chapter of `head` and `body` whose blocks `layout` holds, with the
+    pieces its body is cut into (see Layout.pieces): a comparison of two cached chapters
+    aligns most pieces whole, without cutting their bodies again."""
     top = marshal.dumps((_BLOCK_FIELDS, _HEAD_FIELDS,
                          tuple(head[name] for name in _HEAD_FIELDS)))
-    rest = marshal.dumps((body, [block_row(b) for b in blocks]))
+    rest = marshal.dumps((body, [block_row(b) for b in layout.placed()], layout.pieces()))
     return _LENGTH.pack(len(top)) + top + rest
 
 
@@ -362,9 +366,10 @@ def _head(head: bytes) -> dict[str, Any] | None:
 
 
 def _rest(data: bytes) -> dict[str, Any]:
+    """The body and blocks of an entry, and (as "_pieces") how its body is cut."""
     (size,) = _LENGTH.unpack_from(data)
-    body, rows = marshal.loads(data[_LENGTH.size + size:])
-    return {"body": body, "blocks": tuple(map(block_of, rows))}
+    body, rows, pieces = marshal.loads(data[_LENGTH.size + size:])
+    return {"body": body, "blocks": tuple(map(block_of, rows)), "_pieces": pieces}
 
 
 def _decode(data: bytes) -> Chapter | None:
@@ -372,7 +377,9 @@ def _decode(data: bytes) -> Chapter | None:
     head = _head(data[_LENGTH.size: _LENGTH.size + size])
     if head is None:
         return None
-    return Chapter(**head, **_rest(data))
+    rest = _rest(data)
+    del rest["_pieces"]
+    return Chapter(**head, **rest)
 
 
 def load(root: Path | None, path: str, blob: str) -> Chapter | None:
@@ -438,7 +445,8 @@ class LazyChapter(Chapter):
         made = state.get("_layout")
         if made is None:
             lay = state["_lay"]
-            made = (Layout.whole(self.blocks, self.body, self.body_line - 1)
+            made = (Layout.whole(self.blocks, self.body, self.body_line - 1,
+                                 state.get("_pieces"))
                     if lay is None or "blocks" in state else lay())
             state["_layout"] = made
         return made
@@ -529,7 +537,7 @@ def store_layout(root: Path | None, head: dict[str, Any], layout: Layout) -> Non
     gives them) whose blocks are `layout`'s: placed when the entry is written."""
     if root is not None:
         pack(root).add(_key(head["path"], head["blob"]),
-                       lambda: _encoded(head, head["body"], layout.placed()))
+                       lambda: _encoded(head, head["body"], layout))
 
 
 _PRUNED: set[Path] = set()
