@@ -274,10 +274,7 @@ class Layout(Sequence[Block]):
             block = blocks[b]
             if self._parse is None:  # placed already
                 return block
-            line = self._lines.get(k)
-            if line is None:
-                line = self._lines[k] = (self._line_offset
-                                         + self._body.count("\n", 0, self._edges[k]))
+            line = self._line_before(k)
             # The section of the last heading at or above it in its piece, else of the last
             # one above the piece (a heading's section is its own text, perhaps empty).
             section = next((above.section for above in blocks[b::-1] if above.kind == "heading"),
@@ -287,6 +284,19 @@ class Layout(Sequence[Block]):
             found = self._placed[k, b] = _placed(block, block.line + line,
                                                  block.section or section)
         return found
+
+    def _line_before(self, k: int) -> int:
+        """The line piece k opens at, less one: counted from the nearest piece above it
+        whose line is known (a chapter's changed blocks are placed from the top down, so
+        the body is counted through about once)."""
+        known = self._lines
+        line = known.get(k)
+        if line is None:
+            below = max((j for j in known if j < k), default=None)
+            start, line = (0, self._line_offset) if below is None else (
+                self._edges[below], known[below])
+            line = known[k] = line + self._body.count("\n", start, self._edges[k])
+        return line
 
     def _section_before(self, k: int) -> str:
         """The section piece k opens in: the last heading of the pieces above it."""
