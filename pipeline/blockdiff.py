@@ -273,6 +273,8 @@ def _pair(sa: _Side, sb: _Side, rows: range, cols: range) -> list[tuple[int, int
         return PAIR_THRESHOLD if contained(ca, cb) else 0.0
 
     n, m = len(rows), len(cols)
+    if n == 1 == m:  # one block replaced by one (most edits): the table would say this
+        return [(rows[0], cols[0])] if score(rows[0], cols[0]) else []
     if n * m > _DP_LIMIT:
         return _pair_greedy(rows, cols, score)
     # best[x][y]: best total score pairing rows[x:] with cols[y:]
