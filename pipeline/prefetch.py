@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import atexit
 import os
-import signal
 
 from pipeline.locate import ASSET_SUFFIXES, CACHE_FOLDER, CONFIG_NAME, manual_root
 
@@ -269,6 +268,8 @@ def stop() -> None:
     running, _RUNNING = _RUNNING, None
     if running is None:
         return
+    import signal  # here: with enum, 4 ms at start, which a replayed answer takes whole
+
     try:  # noqa: SIM105 (as above)
         os.killpg(running.pid, signal.SIGKILL)
     except OSError:
