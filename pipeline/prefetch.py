@@ -75,7 +75,7 @@ def start(argv: list[str], cwd: str) -> None:
     if root is None:
         return
     try:
-        files = [os.memfd_create(f"editorial-{name}", 0) for name in ("listed", "a", "b")]
+        files = [os.memfd_create(f"editorial-{name}") for name in ("listed", "a", "b")]
         status_read, status_write = os.pipe()
     except OSError:
         return
