@@ -150,17 +150,20 @@ def _read(root: str, refs: tuple[str, str], files: list[int], status: int) -> in
 
     try:
         with open(os.path.join(root, CONFIG_NAME), "rb") as handle:
-            prefix = str(tomllib.load(handle).get("procedures", "procedures")).strip("/")
+            config = tomllib.load(handle)
+        prefix = str(config.get("procedures", "procedures")).strip("/")
+        names = [_git_name(root, ref, str(config.get("tag_pattern", "release/{id}")))
+                 for ref in refs]
         resolving = git("cat-file", "--batch-check=%(objectname) %(objecttype)",
-                        stdin="".join(f"{ref}^{{commit}}\n" for ref in refs).encode())
-        listing = [git("ls-tree", "-r", "-z", "--full-tree", f"{ref}^{{commit}}", "--", prefix)
-                   for ref in refs]
+                        stdin="".join(f"{name}^{{commit}}\n" for name in names).encode())
+        listing = [git("ls-tree", "-r", "-z", "--full-tree", f"{name}^{{commit}}", "--", prefix)
+                   for name in names]
         commits = [line.split()[0] for line in done(resolving).decode().splitlines()
                    if line.endswith(" commit")]
         raw = [done(proc) for proc in listing]
         if len(commits) != 2:
             raise ValueError("a ref names no commit")
-        os.write(files[0], marshal.dumps((root, prefix, list(refs), commits, raw)))
+        os.write(files[0], marshal.dumps((root, prefix, [*refs, *names], commits * 2, raw)))
         os.write(status, _LISTED)
         git_dir = os.path.join(root, ".git")
         if not os.path.isdir(git_dir) or os.path.exists(os.path.join(git_dir, CACHE_FOLDER)):
@@ -178,6 +181,20 @@ def _read(root: str, refs: tuple[str, str], files: list[int], status: int) -> in
     except Exception:  # the comparison reads for itself, and says what is wrong
         os.write(status, _FAILED)
         return 1
+
+
+def _git_name(root: str, ref: str, tag_pattern: str) -> str:
+    """What git is asked for a ref of the command line, as releases.resolve_ref reads it: a
+    release id names its recorded source commit, else its tag; anything else is git's."""
+    import re
+    import tomllib
+
+    record = os.path.join(root, "releases", ref, "release.toml")
+    if not re.match(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$", ref) or not os.path.isfile(record):
+        return ref
+    with open(record, "rb") as handle:
+        source = tomllib.load(handle).get("source_commit")
+    return str(source) if source else tag_pattern.format(id=ref)
 
 
 def listing_of(raw: bytes) -> dict[str, str]:
@@ -223,8 +240,9 @@ class Taken:
 
 
 def _head(root: str) -> tuple[str, list[str], list[str], list[bytes]] | None:
-    """(prefix, refs, commits, raw listings) the child found for the manual at `root`, once
-    it has; None when it read for another manual, or failed."""
+    """(prefix, the two refs then the names git was asked for them, their commits twice over,
+    the raw listings) the child found for the manual at `root`, once it has; None when it
+    read for another manual, or failed."""
     running = _RUNNING
     if running is None or running.root != root or not running.wait(_LISTED):
         return None
@@ -240,12 +258,13 @@ def _head(root: str) -> tuple[str, list[str], list[str], list[bytes]] | None:
 
 
 def commit_of(root: str, ref: str) -> str | None:
-    """The commit `ref` named when the child resolved it, if it did (for the manual at
-    `root`): the command need not ask git again."""
+    """The commit the git ref `ref` named when the child resolved it, if it did (for the
+    manual at `root`): the command need not ask git again."""
     head = _head(root)
-    if head is None or ref not in head[1]:
+    names = head[1][2:] if head is not None else []  # what git was asked (see _git_name)
+    if head is None or ref not in names:
         return None
-    return head[2][head[1].index(ref)]
+    return head[2][names.index(ref)]
 
 
 def taken(root: str, prefix: str, refs: tuple[str, str]) -> Taken | None:
@@ -257,9 +276,9 @@ def taken(root: str, prefix: str, refs: tuple[str, str]) -> Taken | None:
     if running is None or head is None:
         return None
     read_prefix, read_refs, commits, raw = head
-    if read_prefix != prefix or refs not in (tuple(read_refs), tuple(commits)):
+    if read_prefix != prefix or refs not in (tuple(read_refs[:2]), tuple(commits[:2])):
         return None
-    return Taken(running, commits, [listing_of(raw[0]), listing_of(raw[1])])
+    return Taken(running, commits[:2], [listing_of(raw[0]), listing_of(raw[1])])
 
 
 def stop() -> None:

@@ -141,3 +141,33 @@ def test_the_files_read_ahead_are_the_releases_files(manual: ManualRepo) -> None
         assert read.listings[1]["procedures/cp3.md"] in read.blobs(1)[0]
     finally:
         prefetch.stop()
+
+
+def test_release_ids_are_read_ahead_as_the_command_resolves_them(manual: ManualRepo) -> None:
+    """`changes --from 2023-09 --to 2024-03` names releases: their recorded source commits,
+    else their tags, as the command itself resolves them."""
+    two_releases(manual)
+    manual.write("releases/2023-09/release.toml", 'id = "2023-09"\ntitle = "September"\n'
+                 f'source_commit = "{manual.git("rev-parse", "r1")}"\n')
+    manual.write("releases/2024-03/release.toml", 'id = "2024-03"\ntitle = "March"\n')
+    manual.commit("records")
+    manual.git("tag", "release/2024-03", "r2")
+    shutil.rmtree(manual.root / ".git" / "editorial-cache", ignore_errors=True)
+    prefetch.start(["-C", str(manual.root), "changes", "--from", "2023-09", "--to", "2024-03"],
+                   "/")
+    try:
+        commits = [manual.git("rev-parse", "r1"), manual.git("rev-parse", "r2")]
+        root = str(manual.root.resolve())
+        read = prefetch.taken(root, "procedures", (commits[0], commits[1]))
+        assert read is not None and read.commits == commits
+        assert prefetch.commit_of(root, "release/2024-03") == commits[1]
+        assert prefetch.commit_of(root, "2024-03") is None  # a release id is not a git ref
+    finally:
+        prefetch.stop()
+    args = ("changes", "--from", "2023-09", "--to", "2024-03", "--json")
+    shutil.rmtree(manual.root / ".git" / "editorial-cache", ignore_errors=True)
+    ahead = run(manual, *args)
+    shutil.rmtree(manual.root / ".git" / "editorial-cache", ignore_errors=True)
+    itself = run(manual, *args, prefetching=False)
+    assert ahead.returncode == itself.returncode == 0 and ahead.stdout == itself.stdout
+    assert "duty" in ahead.stdout
