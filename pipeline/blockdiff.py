@@ -84,11 +84,25 @@ class _Side:
         """The side whose pieces in `apart` (all of them when None) are compared block by
         block, and the others whole."""
         texts = layout.texts
-        if apart is None:
-            apart = set(range(len(texts)))
         count = len(texts)
+        if apart is None or len(apart) * 8 > count:  # many pieces apart: made in one pass
+            at: list[tuple[int, int]] = []
+            plain: list[Block | None] = []
+            keys: list[tuple[str, str]] = []
+            for k, text in enumerate(texts):
+                if apart is None or k in apart:
+                    blocks, _heading, block_keys = layout.entry(k)
+                    at.extend(zip(repeat(k), range(len(blocks))))
+                    plain.extend(blocks)
+                    keys.extend(block_keys)
+                else:
+                    at.append((k, -1))
+                    plain.append(None)
+                    keys.append((_PIECE, text))  # type: ignore[arg-type]
+            return cls(chapter, layout, at, plain, keys)
+        # Few (most comparisons): every piece whole, then the few spliced in their places.
         at = list(zip(range(count), repeat(-1)))
-        plain: list[Block | None] = [None] * count
+        plain = [None] * count
         keys = list(zip(repeat(_PIECE), texts))  # type: ignore[arg-type]
         for k in sorted(apart, reverse=True):  # from the last, so earlier places hold
             blocks, _heading, block_keys = layout.entry(k)
