@@ -181,7 +181,7 @@ def resolve(repo: Repo, ref: str) -> str:
     """The commit sha a ref names; RefError when there is none."""
     if (repo.git_dir, ref) in _COMMITS:
         return ref
-    adopted = _ADOPTED.get((repo.git_dir, ref)) or commit_of(repo.cwd, ref)
+    adopted = commit_of(repo.cwd, ref)  # resolved by the process reading ahead
     if adopted is not None:
         _COMMITS.add((repo.git_dir, adopted))
         return adopted
@@ -198,16 +198,13 @@ def resolve(repo: Repo, ref: str) -> str:
 # Commits this process has resolved, by repository: a commit id names the same commit
 # forever, so it is never resolved again (a comparison names each commit several times).
 _COMMITS: set[tuple[str, str]] = set()
-# Refs resolved by the process that read ahead for this one (see `adopt`).
-_ADOPTED: dict[tuple[str, str], str] = {}
 
 
-def adopt(repo: Repo, refs: Iterable[str], commits: Iterable[str], prefix: str,
+def adopt(repo: Repo, commits: Iterable[str], prefix: str,
           listings: Iterable[dict[str, str]]) -> None:
-    """Take the commits `refs` name and their listings under `prefix` as another process
-    found them a moment ago, at this command's start (see prefetch)."""
-    for ref, commit, listing in zip(refs, commits, listings, strict=True):
-        _ADOPTED[repo.git_dir, ref] = commit
+    """Take commits and their listings under `prefix` as another process found them a moment
+    ago, at this command's start (see prefetch)."""
+    for commit, listing in zip(commits, listings, strict=True):
         _COMMITS.add((repo.git_dir, commit))
         _LISTINGS[repo.git_dir, commit, prefix] = listing
 

@@ -76,7 +76,7 @@ def read_pair(config: Config, repo: Repo, old: str, new: str, defer: bool = Fals
     disk = parsecache.folder(repo.git_dir)
     read = prefetch.taken(str(config.root), config.procedures, (old, new))
     if read is not None:
-        gitio.adopt(repo, read.commits, read.commits, config.procedures, read.listings)
+        gitio.adopt(repo, read.commits, config.procedures, read.listings)
     listings = [gitio.list_files(repo, gitio.resolve(repo, ref), config.procedures)
                 for ref in (old, new)]
     early = [blob for path, blob in listings[1].items()
