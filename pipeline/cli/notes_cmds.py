@@ -18,7 +18,6 @@ from pipeline.annotate import (
 )
 from pipeline.checks import check_release
 from pipeline.cli import State, cli, echo_json
-from pipeline.cli.history_cmds import correct_entry
 from pipeline.errors import NotesError, ProblemsFound
 from pipeline.manual import Manual
 from pipeline.merge import MergedEntry
@@ -80,6 +79,10 @@ def annotate(state: State, change_ids: tuple[str, ...], summary: str | None, why
              reason: str | None = None) -> None:
     """Write the entry covering CHANGE(s); with no text, walk the uncovered changes."""
     if correct_id is not None:
+        # Imported here: with the history modules it loads, a fifth of what `editorial
+        # changes` for the open release loads, which never corrects an entry.
+        from pipeline.cli.history_cmds import correct_entry
+
         correct_entry(state, correct_id, summary, why, by, reason,
                       others=bool(change_ids or significance or audience or action))
         return
