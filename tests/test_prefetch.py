@@ -171,3 +171,26 @@ def test_release_ids_are_read_ahead_as_the_command_resolves_them(manual: ManualR
     itself = run(manual, *args, prefetching=False)
     assert ahead.returncode == itself.returncode == 0 and ahead.stdout == itself.stdout
     assert "duty" in ahead.stdout
+
+
+def test_a_read_ahead_not_taken_is_stopped_and_reaped(manual: ManualRepo) -> None:
+    two_releases(manual)
+    shutil.rmtree(manual.root / ".git" / "editorial-cache", ignore_errors=True)
+    prefetch.start(["-C", str(manual.root), "changes", "--from", "r1", "--to", "r2"], "/")
+    running = prefetch._RUNNING
+    assert running is not None
+    prefetch.stop()  # at once, git perhaps still reading
+    assert prefetch._RUNNING is None
+    with pytest.raises(ChildProcessError):
+        os.waitpid(running.pid, os.WNOHANG)  # reaped: no process left behind
+    prefetch.stop()  # twice is harmless
+    # Another manual's, or other refs: nothing is taken.
+    prefetch.start(["-C", str(manual.root), "diff", "r1", "r2"], "/")
+    try:
+        root = str(manual.root.resolve())
+        assert prefetch.taken(root, "procedures", ("r2", "r1")) is None
+        assert prefetch.taken(root + "x", "procedures", ("r1", "r2")) is None
+        assert prefetch.taken(root, "chapters", ("r1", "r2")) is None
+        assert prefetch.taken(root, "procedures", ("r1", "r2")) is not None
+    finally:
+        prefetch.stop()
