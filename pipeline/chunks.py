@@ -200,7 +200,7 @@ class Layout(Sequence[Block]):
     As a sequence, the layout is every block, placed (all pieces parsed then)."""
 
     __slots__ = ("_blocks", "_body", "_edges", "_entries", "_keys", "_line_offset", "_lines",
-                 "_parse", "_placed", "_plain", "_sections", "_starts", "texts")
+                 "_parse", "_placed", "_plain", "_rows", "_sections", "_starts", "texts")
 
     def __init__(self, texts: list[str | None], entries: list[_Parsed | None],
                  parse: Callable[[str, int], tuple[Block, ...]] | None = None, body: str = "",
@@ -218,6 +218,8 @@ class Layout(Sequence[Block]):
         self._plain: list[Block] | None = None
         self._keys: list[tuple[str, str]] | None = None
         self._starts: list[int] | None = None  # index of each piece's first block
+        # Placed blocks kept piece by piece, and what makes a piece's (see `kept`).
+        self._rows: tuple[list[bytes], Callable[[bytes], tuple[Block, ...]]] | None = None
 
     @classmethod
     def whole(cls, blocks: Sequence[Block], body: str | None = None, line_offset: int = 0,
@@ -248,6 +250,19 @@ class Layout(Sequence[Block]):
         made._starts = starts
         return made
 
+    @classmethod
+    def kept(cls, body: str, line_offset: int, pieces: tuple[list[int], list[int]] | None,
+             rows: list[bytes], blocks_of: Callable[[bytes], tuple[Block, ...]]) -> Layout:
+        """The layout of placed blocks kept piece by piece (see parsecache): `rows[k]` gives
+        piece k's blocks through `blocks_of`, when they are first asked for."""
+        edges = pieces[0] if pieces is not None else None
+        texts: list[str | None] = ([body] if edges is None else
+                                   [body[a:b - 1] for a, b in pairwise(edges)])
+        made = cls(texts, [None] * len(texts), body=body, line_offset=line_offset,
+                   edges=edges)
+        made._rows = (rows, blocks_of)
+        return made
+
     def pieces(self) -> tuple[list[int], list[int]] | None:
         """Where the body's pieces begin (see `bounds`) and how many blocks each holds; None
         for a body parsed whole."""
@@ -258,7 +273,10 @@ class Layout(Sequence[Block]):
     def entry(self, k: int) -> _Parsed:
         found = self._entries[k]
         if found is None:
-            if self._parse is None:  # blocks placed already, grouped by piece
+            if self._rows is not None:  # placed blocks kept piece by piece
+                rows, blocks_of = self._rows
+                found = _parsed(blocks_of(rows[k]))
+            elif self._parse is None:  # blocks placed already, grouped by piece
                 assert self._blocks is not None and self._starts is not None
                 found = _parsed(self._blocks[self._starts[k]:self._starts[k + 1]])
             else:
@@ -342,7 +360,7 @@ class Layout(Sequence[Block]):
     def plain(self) -> list[Block]:
         """Every block, perhaps not placed (for all but their line and section)."""
         if self._plain is None:
-            self._plain = (list(self._blocks) if self._parse is None else  # type: ignore[arg-type]
+            self._plain = (list(self.placed()) if self._parse is None else
                            list(chain.from_iterable(map(itemgetter(0), self._all()))))
         return self._plain
 
@@ -364,8 +382,8 @@ class Layout(Sequence[Block]):
     def __getitem__(self, index: slice) -> tuple[Block, ...]: ...
 
     def __getitem__(self, index: int | slice) -> Block | tuple[Block, ...]:
-        if self._blocks is not None:
-            return self._blocks[index]
+        if self._blocks is not None or self._parse is None:
+            return self.placed()[index]
         if isinstance(index, slice):
             return tuple(self[k] for k in range(*index.indices(len(self.plain))))
         if index < 0:
@@ -380,6 +398,8 @@ class Layout(Sequence[Block]):
 
     def placed(self) -> tuple[Block, ...]:
         """Every block, placed."""
+        if self._blocks is None and self._parse is None:  # kept piece by piece, placed
+            self._blocks = tuple(chain.from_iterable(map(itemgetter(0), self._all())))
         if self._blocks is None:
             entries = self._all()
             lines = accumulate(map(self._body.count, repeat("\n"), self._edges,

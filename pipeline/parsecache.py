@@ -36,6 +36,7 @@ from collections.abc import Callable
 from dataclasses import fields
 from functools import cache
 from importlib.util import find_spec
+from itertools import accumulate, chain, pairwise
 from pathlib import Path
 from typing import Any
 
@@ -358,7 +359,12 @@ def _encoded(head: dict[str, Any], body: str, layout: Layout) -> bytes:
     aligns most pieces whole, without cutting their bodies again."""
     top = marshal.dumps((_BLOCK_FIELDS, _HEAD_FIELDS,
                          tuple(head[name] for name in _HEAD_FIELDS)))
-    rest = marshal.dumps((body, [block_row(b) for b in layout.placed()], layout.pieces()))
+    blocks, pieces = layout.placed(), layout.pieces()
+    # The block rows of each piece marshalled apart: a comparison reads those of the pieces
+    # that changed, and most of an entry's blocks are never made.
+    starts = accumulate(pieces[1] if pieces is not None else [len(blocks)], initial=0)
+    rows = [marshal.dumps([block_row(b) for b in blocks[a:z]]) for a, z in pairwise(starts)]
+    rest = marshal.dumps((body, pieces, rows))
     return _LENGTH.pack(len(top)) + top + rest
 
 
@@ -371,11 +377,21 @@ def _head(head: bytes) -> dict[str, Any] | None:
     return dict(zip(_HEAD_FIELDS, values, strict=True))
 
 
-def _rest(data: bytes) -> dict[str, Any]:
-    """The body and blocks of an entry, and (as "_pieces") how its body is cut."""
+def _parts(data: bytes) -> tuple[str, tuple[list[int], list[int]] | None, list[bytes]]:
+    """An entry's body, how it is cut into pieces (see Layout.pieces), and the marshalled
+    block rows of each piece."""
     (size,) = _LENGTH.unpack_from(data)
-    body, rows, pieces = marshal.loads(data[_LENGTH.size + size:])
-    return {"body": body, "blocks": tuple(map(block_of, rows)), "_pieces": pieces}
+    return marshal.loads(data[_LENGTH.size + size:])  # type: ignore[no-any-return]
+
+
+def _blocks_of(rows: bytes) -> tuple[Block, ...]:
+    return tuple(map(block_of, marshal.loads(rows)))
+
+
+def _rest(data: bytes) -> dict[str, Any]:
+    """The body and blocks of an entry."""
+    body, _pieces, rows = _parts(data)
+    return {"body": body, "blocks": tuple(chain.from_iterable(map(_blocks_of, rows)))}
 
 
 def _decode(data: bytes) -> Chapter | None:
@@ -383,9 +399,7 @@ def _decode(data: bytes) -> Chapter | None:
     head = _head(data[_LENGTH.size: _LENGTH.size + size])
     if head is None:
         return None
-    rest = _rest(data)
-    del rest["_pieces"]
-    return Chapter(**head, **rest)
+    return Chapter(**head, **_rest(data))
 
 
 def load(root: Path | None, path: str, blob: str) -> Chapter | None:
@@ -412,6 +426,8 @@ class _Deferred:
         if obj is None:
             return self
         state = obj.__dict__
+        if self.name == "body" and "body" not in state and state["_entry"] is not None:
+            obj.layout()  # the body, and each piece's blocks only when asked for
         if self.name not in state:
             obj._fill()
         return state[self.name]
@@ -451,15 +467,30 @@ class LazyChapter(Chapter):
         made = state.get("_layout")
         if made is None:
             lay = state["_lay"]
-            made = (Layout.whole(self.blocks, self.body, self.body_line - 1,
-                                 state.get("_pieces"))
-                    if lay is None or "blocks" in state else lay())
+            if lay is not None and "blocks" not in state:
+                made = lay()
+            elif "blocks" not in state and state["_entry"] is not None:
+                made = self._kept_layout()
+            if made is None:
+                made = Layout.whole(self.blocks, self.body, self.body_line - 1)
             state["_layout"] = made
         return made
 
+    def _kept_layout(self) -> Layout | None:
+        """The layout of the entry's blocks, each piece's made when first asked for; None
+        when the entry cannot be read."""
+        state = self.__dict__
+        try:
+            body, pieces, rows = _parts(read(state["_entry"]))
+        except Exception:  # the entry went (pruned, damaged): `blocks` parses the file
+            return None
+        state.setdefault("body", body)
+        return Layout.kept(body, self.body_line - 1, pieces, rows, _blocks_of)
+
     def _fill(self) -> None:
         state = self.__dict__
-        if state["_lay"] is not None:  # every block placed from the layout (made now if not)
+        if state["_lay"] is not None or "_layout" in state:
+            # Every block placed from the layout (made now if not), the body with it.
             state["blocks"] = self.layout().placed()
             return
         if state["_entry"] is not None:

@@ -109,3 +109,23 @@ def test_a_comparison_parses_the_pieces_that_changed_not_the_chapter() -> None:
     assert sorted(p.strip() for p in parsed if p.strip()) == ["## Section 5",
                               "5.7 Paragraph 7 of section 5 says what the board decided.",
                               "5.7 Paragraph seven of section 5 says what the board decided."]
+
+
+def test_chapters_from_the_parse_cache_make_only_the_blocks_compared(tmp_path: Path) -> None:
+    body = [f"{p}.1 Paragraph {p} says what the board decided." for p in range(1, 60)]
+    edited = list(body)
+    edited[30] = "31.1 Paragraph 31 says what the board agreed."
+    disk = tmp_path / "cache"
+    for data, blob in ((text(body), "a"), (text(edited), "b")):
+        parsecache.store(disk, chapters.parse_chapter("procedures/cp1.md", data, blob))
+    old, new = (parsecache.load_lazy(disk, "procedures/cp1.md", blob, lambda: None)
+                for blob in ("a", "b"))
+    assert old is not None and new is not None
+    changes = [p.change for p in blockdiff.diff_chapter(old, new)]
+    assert [(c.kind, c.location, c.line) for c in changes] == [
+        ("paragraph.modified", "paragraph 31.1", 67)]
+    for chapter in (old, new):
+        # The changed piece's blocks made, of 60 (and the blank line opening the body's).
+        made = [e for e in parsecache.layout_of(chapter)._entries if e is not None and e[0]]
+        assert "blocks" not in chapter.__dict__ and len(made) == 1
+    assert old.blocks == chapters.parse_chapter("procedures/cp1.md", text(body), "a").blocks
