@@ -120,8 +120,9 @@ def _refs(argv: list[str]) -> tuple[str, str] | None:
                  if not arg.startswith("-") and (k == 0 or args[k] != "--format")]
         if len(plain) >= 2:
             found = (plain[0], plain[1])
-    if found is None or any(ref.startswith("-") or "@{" in ref or not ref for ref in found):
-        return None
+    if found is None or any(ref.startswith("-") or "@{" in ref or not ref or ref == "WORKTREE"
+                            for ref in found):
+        return None  # (WORKTREE: `diff`'s name for the files as they are)
     return found
 
 

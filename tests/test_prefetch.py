@@ -89,6 +89,7 @@ def test_the_refs_of_a_comparison_are_read_from_its_command_line() -> None:
     assert refs(["changes"]) is None
     assert refs(["status"]) is None
     assert refs(["diff", "a"]) is None
+    assert refs(["diff", "a", "WORKTREE"]) is None
     assert refs(["changes", "--from", "-x", "--to", "r2"]) is None
     assert refs(["changes", "--from", "main@{1}", "--to", "r2"]) is None
 
