@@ -40,7 +40,7 @@ class _Running:
         self.status = status
         self.files = files
         self.said = b""
-        self.head: tuple[str, list[str], list[str], list[bytes]] | None = None
+        self.head: tuple[str, list[str], list[str], list[str], list[bytes]] | None = None
 
     def wait(self, stage: bytes) -> bool:
         """Whether the child completed `stage` (waiting until it does, fails or ends)."""
@@ -164,7 +164,7 @@ def _read(root: str, refs: tuple[str, str], files: list[int], status: int) -> in
         raw = [done(proc) for proc in listing]
         if len(commits) != 2:
             raise ValueError("a ref names no commit")
-        os.write(files[0], marshal.dumps((root, prefix, [*refs, *names], commits * 2, raw)))
+        os.write(files[0], marshal.dumps((prefix, list(refs), names, commits, raw)))
         os.write(status, _LISTED)
         git_dir = os.path.join(root, ".git")
         if not os.path.isdir(git_dir) or os.path.exists(os.path.join(git_dir, CACHE_FOLDER)):
@@ -240,10 +240,10 @@ class Taken:
         return self._ids[side], lambda: fd if self._running.wait(stage) else None
 
 
-def _head(root: str) -> tuple[str, list[str], list[str], list[bytes]] | None:
-    """(prefix, the two refs then the names git was asked for them, their commits twice over,
-    the raw listings) the child found for the manual at `root`, once it has; None when it
-    read for another manual, or failed."""
+def _head(root: str) -> tuple[str, list[str], list[str], list[str], list[bytes]] | None:
+    """(prefix, the two refs, the names git was asked for them, their commits, the raw
+    listings) the child found for the manual at `root`, once it has; None when it read for
+    another manual, or failed."""
     running = _RUNNING
     if running is None or running.root != root or not running.wait(_LISTED):
         return None
@@ -251,10 +251,9 @@ def _head(root: str) -> tuple[str, list[str], list[str], list[bytes]] | None:
         import marshal
 
         try:
-            read_root, *rest = marshal.loads(os.pread(running.files[0], 1 << 26, 0))
+            running.head = marshal.loads(os.pread(running.files[0], 1 << 26, 0))
         except (OSError, ValueError, EOFError, TypeError):
             return None
-        running.head = tuple(rest) if read_root == root else None  # type: ignore[assignment]
     return running.head
 
 
@@ -262,10 +261,9 @@ def commit_of(root: str, ref: str) -> str | None:
     """The commit the git ref `ref` named when the child resolved it, if it did (for the
     manual at `root`): the command need not ask git again."""
     head = _head(root)
-    names = head[1][2:] if head is not None else []  # what git was asked (see _git_name)
-    if head is None or ref not in names:
+    if head is None or ref not in head[2]:  # the names git was asked (see _git_name)
         return None
-    return head[2][names.index(ref)]
+    return head[3][head[2].index(ref)]
 
 
 def taken(root: str, prefix: str, refs: tuple[str, str]) -> Taken | None:
@@ -276,10 +274,10 @@ def taken(root: str, prefix: str, refs: tuple[str, str]) -> Taken | None:
     head = _head(root)
     if running is None or head is None:
         return None
-    read_prefix, read_refs, commits, raw = head
-    if read_prefix != prefix or refs not in (tuple(read_refs[:2]), tuple(commits[:2])):
+    read_prefix, read_refs, _names, commits, raw = head
+    if read_prefix != prefix or refs not in (tuple(read_refs), tuple(commits)):
         return None
-    return Taken(running, commits[:2], [listing_of(raw[0]), listing_of(raw[1])])
+    return Taken(running, commits, [listing_of(raw[0]), listing_of(raw[1])])
 
 
 def stop() -> None:
