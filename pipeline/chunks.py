@@ -17,11 +17,10 @@ the tests check this on real and generated chapters.
 from __future__ import annotations
 
 import re
-from bisect import bisect_left, bisect_right
+from bisect import bisect_left
 from collections.abc import Callable, Sequence
 from itertools import accumulate, chain, pairwise, repeat
 from operator import itemgetter
-from typing import overload
 
 from pipeline.models import Block, group, with_fields
 
@@ -155,6 +154,11 @@ def piece_edges(body: str) -> list[int] | None:
     return None if edges is None or len(edges) == 2 else edges
 
 
+def _texts(body: str, edges: list[int] | None) -> list[str | None]:
+    """The text of each piece of `body` cut at `edges` (see `bounds`); None: one piece."""
+    return [body] if edges is None else [body[a:b - 1] for a, b in pairwise(edges)]
+
+
 def layout(body: str, line_offset: int,
            parse: Callable[[str, int], tuple[Block, ...]]) -> Layout:
     """The blocks of `body`, as `parse(body, line_offset)` gives them (`.placed()`), each
@@ -164,7 +168,7 @@ def layout(body: str, line_offset: int,
     edges = piece_edges(body)
     if edges is None:
         return Layout.whole(parse(body, line_offset), body, line_offset)
-    texts = [body[a:b - 1] for a, b in pairwise(edges)]
+    texts = _texts(body, edges)
     return Layout(texts, list(map(_MEMO.get, texts)), parse, body, line_offset, edges)
 
 
@@ -189,15 +193,14 @@ def _parsed(blocks: tuple[Block, ...]) -> _Parsed:
             tuple([(group(b), b.text) for b in blocks]))
 
 
-class Layout(Sequence[Block]):
+class Layout:
     """The blocks of a chapter body, piece by piece. `texts[k]` is the text of piece k (None
     for a body laid out without its text); `entry(k)` is what it gives: its blocks as its own
     parse gives them (all their fields are the blocks' but `line` and `section`, which
     `block(k, b)` sets; a laid-out body's blocks are placed already), the section of its last
     heading, and (models.group, text) of each block: what a comparison aligns. A piece is
-    parsed when its entry is first asked for, and a block placed when it is.
-
-    As a sequence, the layout is every block, placed (all pieces parsed then)."""
+    parsed when its entry is first asked for, and a block placed when it is; `placed()` is
+    every block, placed (all pieces parsed then)."""
 
     __slots__ = ("_blocks", "_body", "_edges", "_entries", "_keys", "_line_offset", "_lines",
                  "_parse", "_placed", "_plain", "_rows", "_sections", "_starts", "texts")
@@ -217,7 +220,7 @@ class Layout(Sequence[Block]):
         self._blocks: tuple[Block, ...] | None = None  # every block placed, once made
         self._plain: list[Block] | None = None
         self._keys: list[tuple[str, str]] | None = None
-        self._starts: list[int] | None = None  # index of each piece's first block
+        self._starts: list[int] | None = None  # of placed blocks: each piece's first one
         # Placed blocks kept piece by piece, and what makes a piece's (see `kept`).
         self._rows: tuple[list[bytes], Callable[[bytes], tuple[Block, ...]]] | None = None
 
@@ -242,8 +245,7 @@ class Layout(Sequence[Block]):
                 # Piece k holds the blocks from the first one at or below its first line.
                 starts = [bisect_left(blocks, line, key=_line) for line in opens]
                 starts.append(len(blocks))
-        texts: list[str | None] = ([body] if edges is None else  # type: ignore[list-item]
-                                   [body[a:b - 1] for a, b in pairwise(edges)])  # type: ignore[index]
+        texts = _texts(body, edges) if body is not None else [None]
         made = cls(texts, [None] * len(texts), body=body or "", line_offset=line_offset,
                    edges=edges)
         made._blocks = blocks
@@ -256,8 +258,7 @@ class Layout(Sequence[Block]):
         """The layout of placed blocks kept piece by piece (see parsecache): `rows[k]` gives
         piece k's blocks through `blocks_of`, when they are first asked for."""
         edges = pieces[0] if pieces is not None else None
-        texts: list[str | None] = ([body] if edges is None else
-                                   [body[a:b - 1] for a, b in pairwise(edges)])
+        texts = _texts(body, edges)
         made = cls(texts, [None] * len(texts), body=body, line_offset=line_offset,
                    edges=edges)
         made._rows = (rows, blocks_of)
@@ -371,30 +372,6 @@ class Layout(Sequence[Block]):
             self._keys = ([(group(b), b.text) for b in self.plain] if self._parse is None
                           else list(chain.from_iterable(map(itemgetter(2), self._all()))))
         return self._keys
-
-    def __len__(self) -> int:
-        return len(self.plain)
-
-    @overload
-    def __getitem__(self, index: int) -> Block: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> tuple[Block, ...]: ...
-
-    def __getitem__(self, index: int | slice) -> Block | tuple[Block, ...]:
-        if self._blocks is not None or self._parse is None:
-            return self.placed()[index]
-        if isinstance(index, slice):
-            return tuple(self[k] for k in range(*index.indices(len(self.plain))))
-        if index < 0:
-            index += len(self.plain)
-        if not 0 <= index < len(self.plain):
-            raise IndexError(index)
-        if self._starts is None:
-            self._starts = list(accumulate(map(len, map(itemgetter(0), self._all())),
-                                           initial=0))
-        k = bisect_right(self._starts, index) - 1
-        return self.block(k, index - self._starts[k])
 
     def placed(self) -> tuple[Block, ...]:
         """Every block, placed."""

@@ -75,7 +75,9 @@ def test_a_chapter_compared_before_its_blocks_are_made_is_placed_and_kept_whole(
         lazy = snapshot._deferred(chapter.path, TEXT.encode(), "abc", tmp_path)
         layout = parsecache.layout_of(lazy)
         assert "blocks" not in lazy.__dict__ and not layout._placed
-        assert layout[3] == chapter.blocks[3] and len(layout._placed) == 1
+        where = [(k, b) for k in range(len(layout.texts))
+                 for b in range(len(layout.entry(k)[0]))]  # parsed, none placed
+        assert layout.block(*where[3]) == chapter.blocks[3] and len(layout._placed) == 1
         assert lazy.blocks == chapter.blocks and lazy == chapter
     finally:
         parsecache.release()
