@@ -47,7 +47,6 @@ from pipeline.models import Block, Chapter, Link, made
 
 ENTRY_LIMIT = 256  # pack files kept (one per run that added entries)
 SIZE_LIMIT = 400 * 1024 * 1024  # bytes of packs kept: about 4000 long chapters
-_FOLDER = CACHE_FOLDER
 
 
 def source_digest(*names: str, modules: tuple[str, ...] = ()) -> str:
@@ -77,7 +76,7 @@ def fingerprint() -> str:
 def folder(git_dir: str | os.PathLike[str] | None) -> Path | None:
     if git_dir is None or os.environ.get("EDITORIAL_CACHE", "1") == "0":
         return None
-    return Path(git_dir) / _FOLDER / fingerprint()
+    return Path(git_dir) / CACHE_FOLDER / fingerprint()
 
 
 def key_digest(*key: str) -> bytes:
@@ -204,7 +203,7 @@ _HELD: _Held | None = None
 def _top(folder: Path) -> Path:
     """The cache folder named by this module that holds `folder` (else `folder` itself)."""
     for candidate in (folder, *folder.parents):
-        if candidate.name == _FOLDER:
+        if candidate.name == CACHE_FOLDER:
             return candidate
     return folder
 
@@ -282,7 +281,7 @@ _LEFT: list[_Held] = []
 def wait_for_writers(git_dir: str | os.PathLike[str]) -> None:
     """Return once no process is writing entries to the repository's caches (started
     before this call): what a benchmark does before timing the next run."""
-    top = Path(git_dir) / _FOLDER
+    top = Path(git_dir) / CACHE_FOLDER
     try:
         fd = os.open(top / LOCK_NAME, os.O_RDWR)
     except OSError:
@@ -595,7 +594,7 @@ def prune(root: Path | None, limit: int = ENTRY_LIMIT) -> None:
     try:
         # Older parsers' caches are the sibling folders of ours, but only inside the folder
         # this module names: a cache placed anywhere else never touches its neighbours.
-        siblings = root.parent.iterdir() if root.parent.name == _FOLDER else ()
+        siblings = root.parent.iterdir() if root.parent.name == CACHE_FOLDER else ()
         for other in siblings:
             if other != root and other.is_dir():
                 for stale in other.rglob("*"):
