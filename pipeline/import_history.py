@@ -36,9 +36,9 @@ from pipeline.importer import (
     split_source_front_matter,
     with_front_matter,
 )
+from pipeline.locate import ASSET_SUFFIXES, CHAPTER_SUFFIXES
 from pipeline.models import Release
 from pipeline.releases import default_title, list_releases, release_file, save_release
-from pipeline.snapshot import ASSET_SUFFIXES, CHAPTER_SUFFIXES
 
 RELEASE_NAME = re.compile(r"^\d{4}-\d{2}(?:-\d{2})?$")
 _DATE_IN_NAME = re.compile(r"(?<!\d)(\d{4}-\d{2}(?:-\d{2})?)(?!\d)")

@@ -27,7 +27,7 @@ from pipeline.chapters import CHAPTER_ID, collapse, decode, inline_text, split_f
 from pipeline.config import Config
 from pipeline.convert import IMPORT_READERS, MEDIA_LINK, document_to_markdown
 from pipeline.errors import ChapterError, ImportError_
-from pipeline.snapshot import ASSET_SUFFIXES, CHAPTER_SUFFIXES
+from pipeline.locate import ASSET_SUFFIXES, CHAPTER_SUFFIXES
 
 # "CP3 - Child Protection Enquiries", "CP3 – ...", "PG 37 - Sexual Abuse", "B2.6: ...".
 # Upper-case letters only, so ordinary headings ("Part 1 - Scope") are not taken for ids.
